@@ -1,0 +1,72 @@
+import { availableParallelism } from 'node:os';
+import { duration, flag, integer, list, oneOf, optionalText, rateLimit, text } from './setting.js';
+
+export const ALGORITHMS = [
+  'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every setting of Gatehouse, in one place. `example.env` and the README's settings table are
+ * generated from this (`gatehouse config example`). Add a setting here and nowhere else.
+ */
+export const SCHEMA = {
+  // Where it listens and what it stores
+  host: text('HOST', '127.0.0.1', 'Address to listen on.'),
+  port: integer('PORT', 8000, 0, 65535, 'TCP port to listen on.'),
+  dataDir: text('GATEHOUSE_DATA_DIR', './data', 'Directory for the SQLite database (created if missing).'),
+  databaseUrl: optionalText('GATEHOUSE_DATABASE_URL', 'postgres://user@host:5432/db for PostgreSQL; unset = SQLite file gatehouse.sqlite3 in the data directory (or sqlite:/path/to/file).', { secret: true }),
+  redisUrl: optionalText('GATEHOUSE_REDIS_URL', 'redis://host:6379 to share rate limits and revocations across nodes; unset = per-process.', { secret: true }),
+
+  // Tokens (simplejwt's SIMPLE_JWT settings)
+  accessTokenLifetime: duration('GATEHOUSE_ACCESS_TOKEN_LIFETIME', '5m', 1, 'Access token lifetime.'),
+  refreshTokenLifetime: duration('GATEHOUSE_REFRESH_TOKEN_LIFETIME', '24h', 1, 'Refresh token lifetime.'),
+  rotateRefreshTokens: flag('GATEHOUSE_ROTATE_REFRESH_TOKENS', true, 'Issue a new refresh token on every refresh and blacklist the old one (reuse revokes the login).'),
+  updateLastLogin: flag('GATEHOUSE_UPDATE_LAST_LOGIN', true, 'Record last_login on every login.'),
+  algorithm: oneOf('GATEHOUSE_ALGORITHM', 'ES256', ALGORITHMS, 'Signing algorithm.'),
+  signingKey: optionalText('GATEHOUSE_SIGNING_KEY', 'HMAC secret (HS*, at least the hash size in bytes) or private key as PEM or JWK; unset with an asymmetric algorithm = generated and kept in the database.', { secret: true }),
+  keyEncryptionKey: optionalText('GATEHOUSE_KEY_ENCRYPTION_KEY', 'Encrypts generated private keys at rest (at least 32 characters).', { secret: true }),
+  keyPrepublish: duration('GATEHOUSE_KEY_PREPUBLISH', '1h', 0, 'How long a rotated-in key is published in JWKS before it signs.'),
+  issuer: optionalText('GATEHOUSE_ISSUER', 'The iss claim written and required; unset = none.'),
+  audience: optionalText('GATEHOUSE_AUDIENCE', 'The aud claim written and required; unset = none.'),
+  leeway: duration('GATEHOUSE_LEEWAY', '0', 0, 'Clock skew allowed when checking exp and nbf.'),
+
+  // Accounts
+  registration: flag('GATEHOUSE_REGISTRATION', true, 'Allow POST /api/users/ (self sign-up).'),
+  passwordMinLength: integer('GATEHOUSE_PASSWORD_MIN_LENGTH', 8, 1, 1024, 'Shortest password accepted at registration and password change.'),
+  argon2MemoryKib: integer('GATEHOUSE_ARGON2_MEMORY_KIB', 19456, 1024, 4194304, 'argon2id memory cost in KiB (OWASP: 19456).'),
+  argon2Iterations: integer('GATEHOUSE_ARGON2_ITERATIONS', 2, 1, 100, 'argon2id time cost (OWASP: 2).'),
+  argon2Parallelism: integer('GATEHOUSE_ARGON2_PARALLELISM', 1, 1, 16, 'argon2id lanes (OWASP: 1).'),
+  loginRateLimit: rateLimit('GATEHOUSE_LOGIN_RATE_LIMIT', '20/1m', 'Login attempts per client address and username.'),
+
+  // HTTP
+  bodyLimit: integer('GATEHOUSE_BODY_LIMIT', 65536, 1024, 10485760, 'Largest request body in bytes.'),
+  logLevel: oneOf('GATEHOUSE_LOG_LEVEL', 'info', LOG_LEVELS, 'Log level (JSON lines on stdout).'),
+  trustedProxies: list('GATEHOUSE_TRUSTED_PROXIES', '127.0.0.1,::1', 'Proxy addresses (or CIDRs) whose X-Forwarded-For/-Proto are believed.'),
+  refreshCookie: flag('GATEHOUSE_REFRESH_COOKIE', false, 'Cookie mode: the refresh token travels only in an HttpOnly cookie.'),
+  corsOrigins: list('GATEHOUSE_CORS_ORIGINS', '', 'Origins allowed to call the API from a browser (comma-separated); empty = none.'),
+  metrics: flag('GATEHOUSE_METRICS', true, 'Serve Prometheus metrics at /metrics.'),
+  webDir: optionalText('GATEHOUSE_WEB_DIR', 'Directory of the demo page served at /; unset = the built-in one.'),
+
+  // Process model (gatehouse serve)
+  workers: integer('GATEHOUSE_WORKERS', availableParallelism(), 1, 256, 'Worker processes (default: number of CPUs).'),
+  gracefulTimeout: duration('GATEHOUSE_GRACEFUL_TIMEOUT', '30s', 0, 'How long in-flight requests may finish on shutdown.'),
+  maxRequests: integer('GATEHOUSE_MAX_REQUESTS', 0, 0, 1e9, 'Recycle a worker after this many requests; 0 = never.'),
+  maxRequestsJitter: integer('GATEHOUSE_MAX_REQUESTS_JITTER', 0, 0, 1e9, 'Random extra requests added to max requests per worker.'),
+  requestTimeout: duration('GATEHOUSE_REQUEST_TIMEOUT', '30s', 1, 'Longest a single request may take.'),
+  keepAliveTimeout: duration('GATEHOUSE_KEEP_ALIVE_TIMEOUT', '75s', 1, 'Idle keep-alive timeout; keep it longer than the proxy\'s upstream keepalive_timeout.'),
+
+  // OAuth endpoints (RFC 7662 introspection)
+  introspectionClients: list('GATEHOUSE_INTROSPECTION_CLIENTS', '', 'client_id:secret pairs allowed to call POST /oauth/introspect.', { secret: true }),
+} as const;
+
+type SettingValue<S> = S extends { readonly unset: infer T } ? T : never;
+
+/** The parsed, frozen configuration. */
+export type Config = { readonly [K in keyof typeof SCHEMA]: SettingValue<(typeof SCHEMA)[K]> };
