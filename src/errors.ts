@@ -19,8 +19,9 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'permission_denied'
   // Gatehouse's own
+  | 'bad_request'
   | 'payload_too_large'
-  | 'refresh_token_reused'
+  | 'header_too_large'
   | 'rate_limited'
   | 'username_taken'
   | 'registration_closed'
@@ -44,8 +45,9 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = Object.freeze
   not_found: 404,
   unsupported_media_type: 415,
   permission_denied: 403,
+  bad_request: 400,
   payload_too_large: 413,
-  refresh_token_reused: 401,
+  header_too_large: 431,
   rate_limited: 429,
   username_taken: 400,
   registration_closed: 403,

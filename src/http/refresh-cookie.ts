@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { GatehouseError } from '../errors.js';
+import { optionalString, requireStrings } from './read-fields.js';
+
+export const REFRESH_COOKIE = 'gatehouse_refresh';
+/** Cookie mode's CSRF guard: browsers only send a custom header from scripts the CORS rules allow. */
+export const CSRF_HEADER = 'x-requested-with';
+export const CSRF_HEADER_VALUE = 'gatehouse';
+/** The cookie goes only to the endpoints that take a refresh token. */
+const COOKIE_PATHS = ['/api/token/refresh', '/api/token/blacklist'] as const;
+
+/** Sets (or, with `token` undefined, clears) the refresh cookie on its two paths. */
+export function setRefreshCookie(reply: FastifyReply, token: string | undefined, maxAgeSeconds: number): void {
+  for (const path of COOKIE_PATHS) {
+    void reply.setCookie(REFRESH_COOKIE, token ?? '', {
+      httpOnly: true,
+      secure: true,
+      sameSite: 'strict',
+      path,
+      maxAge: token === undefined ? 0 : maxAgeSeconds,
+    });
+  }
+}
+
+function checkCsrf(request: FastifyRequest, config: Config): void {
+  if (request.headers[CSRF_HEADER] !== CSRF_HEADER_VALUE) {
+    throw new GatehouseError('csrf_failed', `CSRF check failed: send the header X-Requested-With: ${CSRF_HEADER_VALUE}.`);
+  }
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  const sameOrigin = origin === `${request.protocol}://${request.host}`;
+  if (!sameOrigin && !config.corsOrigins.includes(origin)) throw new GatehouseError('csrf_failed', 'CSRF check failed: origin not allowed.');
+}
+
+/**
+ * The refresh token of a request: from the body's `refresh` field, or in cookie mode from the
+ * cookie (then the request must pass the CSRF check). Without either, DRF's "required" error.
+ */
+export function refreshTokenOf(request: FastifyRequest, config: Config): string {
+  const fromBody = optionalString(request.body, 'refresh');
+  if (fromBody !== undefined || !config.refreshCookie) return fromBody ?? requireStrings(request.body, ['refresh']).refresh;
+  const fromCookie = request.cookies[REFRESH_COOKIE];
+  if (fromCookie === undefined || fromCookie === '') return requireStrings(request.body, ['refresh']).refresh;
+  checkCsrf(request, config);
+  return fromCookie;
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { countLogin, countRefresh } from '../../metrics/metrics.js';
+import { isGatehouseError } from '../../errors.js';
+import { blacklistRefreshToken, revokeAllSessions } from '../../sessions/blacklist-refresh-token.js';
+import { checkToken } from '../../sessions/authenticate-access-token.js';
+import { rotateRefreshToken } from '../../sessions/rotate-refresh-token.js';
+import type { TokenPair } from '../../sessions/session-context.js';
+import { startSession } from '../../sessions/start-session.js';
+import { authenticateUser } from '../../users/authenticate-user.js';
+import type { AppContext } from '../app-context.js';
+import { limitByAddressAndUsername } from '../rate-limits.js';
+import { requireStrings } from '../read-fields.js';
+import { refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
+import { requireAccessToken } from '../require-access-token.js';
+
+/** simplejwt's token endpoints, plus logout-everywhere. */
+export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { config } = ctx;
+
+  /** In cookie mode the refresh token goes into the cookie, never into the body. */
+  function sendPair(reply: FastifyReply, pair: TokenPair): FastifyReply {
+    if (!config.refreshCookie || pair.refresh === undefined) return reply.send(pair);
+    setRefreshCookie(reply, pair.refresh, config.refreshTokenLifetime);
+    return reply.send({ access: pair.access });
+  }
+
+  const loginLimit = limitByAddressAndUsername(app, config.loginRateLimit, 'login');
+  app.post('/api/token/', { ...(loginLimit ? { preHandler: loginLimit } : {}) }, async (request, reply) => {
+    const { username, password } = requireStrings(request.body, ['username', 'password']);
+    let pair: Required<TokenPair>;
+    try {
+      pair = await startSession(ctx.sessions, await authenticateUser(ctx.users, username, password));
+    } catch (error) {
+      if (isGatehouseError(error) && error.code === 'no_active_account') countLogin('failure');
+      throw error;
+    }
+    countLogin('success');
+    return sendPair(reply, { refresh: pair.refresh, access: pair.access });
+  });
+
+  app.post('/api/token/refresh/', async (request, reply) => {
+    try {
+      const pair = await rotateRefreshToken(ctx.sessions, refreshTokenOf(request, config));
+      countRefresh('success');
+      return sendPair(reply, { access: pair.access, ...(pair.refresh === undefined ? {} : { refresh: pair.refresh }) });
+    } catch (error) {
+      if (isGatehouseError(error) && error.status === 401) countRefresh('failure');
+      throw error;
+    }
+  });
+
+  app.post('/api/token/verify/', async (request) => {
+    const { token } = requireStrings(request.body, ['token']);
+    await checkToken(ctx.sessions, token);
+    return {};
+  });
+
+  app.post('/api/token/blacklist/', async (request, reply) => {
+    await blacklistRefreshToken(ctx.sessions, refreshTokenOf(request, config));
+    if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
+    return reply.send({});
+  });
+
+  app.post('/api/token/logout-all/', async (request, reply) => {
+    const { user } = await requireAccessToken(ctx.sessions, request);
+    await revokeAllSessions(ctx.sessions, user.id);
+    if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
+    return reply.send({});
+  });
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { GatehouseError } from '../../errors.js';
+import type { User } from '../../store/store.js';
+import { createUser } from '../../users/create-user.js';
+import type { AppContext } from '../app-context.js';
+import { limitByAddressAndUsername } from '../rate-limits.js';
+import { requireStrings } from '../read-fields.js';
+import { requireAccessToken } from '../require-access-token.js';
+
+function isoOrNull(epochMs: number | null): string | null {
+  return epochMs === null ? null : new Date(epochMs).toISOString();
+}
+
+/** The public view of a user: never the hash or the custom claims' internals. */
+function userView(user: User): Record<string, unknown> {
+  return {
+    id: user.id,
+    username: user.username,
+    is_active: user.isActive,
+    last_login: isoOrNull(user.lastLogin),
+    date_joined: isoOrNull(user.dateJoined),
+  };
+}
+
+/** The protected "who am I" endpoint and self-registration. */
+export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/api/me/', async (request) => {
+    const { user } = await requireAccessToken(ctx.sessions, request);
+    return userView(user);
+  });
+
+  const registerLimit = limitByAddressAndUsername(app, ctx.config.loginRateLimit, 'register');
+  app.post('/api/users/', { ...(registerLimit ? { preHandler: registerLimit } : {}) }, async (request, reply) => {
+    if (!ctx.config.registration) throw new GatehouseError('registration_closed', 'Registration is closed on this server.');
+    const { username, password } = requireStrings(request.body, ['username', 'password']);
+    const user = await createUser(ctx.users, username, password);
+    return reply.code(201).send({ id: user.id, username: user.username });
+  });
+}

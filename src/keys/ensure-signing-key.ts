@@ -1,0 +1,38 @@
+import type { Config } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import { asymmetricRingKey, generatePrivateKey, isHmac } from '../tokens/key-material.js';
+import { canSign, configuredSigningKey, isPublished } from './load-key-ring.js';
+import { sealPrivateKey } from './seal-private-key.js';
+
+type KeyConfig = Pick<Config, 'algorithm' | 'signingKey' | 'keyEncryptionKey' | 'refreshTokenLifetime'>;
+
+/**
+ * Makes sure a key can sign with the configured algorithm, generating and storing one on first
+ * start (under a cross-process lock, so concurrent starts make one key). Keys of another
+ * algorithm stop signing now and stay published until every token they signed has expired.
+ * Also checks a configured key (weak keys stop the start).
+ */
+export async function ensureSigningKey(store: Store, config: KeyConfig, now: number): Promise<void> {
+  if (configuredSigningKey(config) !== undefined || isHmac(config.algorithm)) return;
+  await store.withLock('signing-keys', async () => {
+    const stored = await store.listSigningKeys();
+    if (stored.some((key) => canSign(key, config.algorithm, now))) return;
+    for (const key of stored) {
+      if (isPublished(key, now) && key.deactivatedAt === null) {
+        await store.scheduleSigningKey(key.kid, { deactivatedAt: now, retiresAt: now + config.refreshTokenLifetime * 1000 });
+      }
+    }
+    const privateKey = generatePrivateKey(config.algorithm);
+    const ringKey = asymmetricRingKey(privateKey, config.algorithm, 'generated key');
+    await store.insertSigningKey({
+      kid: ringKey.kid,
+      algorithm: config.algorithm,
+      publicJwk: JSON.stringify(ringKey.publicJwk),
+      privateKey: sealPrivateKey(JSON.stringify(privateKey.export({ format: 'jwk' })), config.keyEncryptionKey),
+      createdAt: now,
+      activatesAt: now,
+      deactivatedAt: null,
+      retiresAt: null,
+    });
+  });
+}

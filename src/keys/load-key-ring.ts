@@ -1,0 +1,59 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import type { Algorithm, Config } from '../config/schema.js';
+import { ALGORITHMS } from '../config/schema.js';
+import { GatehouseError } from '../errors.js';
+import type { Store, StoredSigningKey } from '../store/store.js';
+import { asymmetricRingKey, hmacRingKey, isHmac, parsePrivateKey } from '../tokens/key-material.js';
+import { createKeyRing, type KeyRing, type RingKey, type SigningRingKey } from '../tokens/key-ring.js';
+import { openPrivateKey } from './seal-private-key.js';
+
+type KeyConfig = Pick<Config, 'algorithm' | 'signingKey' | 'keyEncryptionKey'>;
+
+/** A key from the database, back in memory, bound to the algorithm it was stored with. */
+export function ringKeyFromStored(stored: StoredSigningKey, keyEncryptionKey: string | undefined): SigningRingKey {
+  const algorithm = ALGORITHMS.find((name) => name === stored.algorithm);
+  if (algorithm === undefined) throw new GatehouseError('config_invalid', `Stored signing key ${stored.kid} has an unknown algorithm`);
+  const jwk = JSON.parse(openPrivateKey(stored.privateKey, keyEncryptionKey)) as JsonWebKey;
+  return asymmetricRingKey(createPrivateKey({ key: jwk, format: 'jwk' }), algorithm, 'stored signing key', stored.kid);
+}
+
+/** True when a stored key may sign at `now`. */
+export function canSign(key: StoredSigningKey, algorithm: Algorithm, now: number): boolean {
+  return key.algorithm === algorithm && key.activatesAt <= now && (key.deactivatedAt === null || key.deactivatedAt > now);
+}
+
+/** True while a stored key must stay published and verifiable. */
+export function isPublished(key: StoredSigningKey, now: number): boolean {
+  return key.retiresAt === null || key.retiresAt > now;
+}
+
+/** The configured key (HMAC secret or private key), if any. */
+export function configuredSigningKey(config: KeyConfig): SigningRingKey | undefined {
+  if (isHmac(config.algorithm)) {
+    if (config.signingKey === undefined) {
+      throw new GatehouseError('config_invalid', `GATEHOUSE_SIGNING_KEY is required with ${config.algorithm} (a secret of at least the hash size)`);
+    }
+    return hmacRingKey(config.signingKey, config.algorithm);
+  }
+  if (config.signingKey === undefined) return undefined;
+  return asymmetricRingKey(parsePrivateKey(config.signingKey, 'GATEHOUSE_SIGNING_KEY'), config.algorithm, 'GATEHOUSE_SIGNING_KEY');
+}
+
+/**
+ * The key ring at `now`: the configured key, or the newest stored key of the configured
+ * algorithm that may sign; plus every stored key still published (ahead of or after its signing
+ * window), so tokens signed before a rotation keep verifying.
+ */
+export async function loadKeyRing(store: Store, config: KeyConfig, now: number): Promise<KeyRing> {
+  const stored = await store.listSigningKeys();
+  const published = stored.filter((key) => isPublished(key, now));
+  const others: RingKey[] = published.map((key) => ringKeyFromStored(key, config.keyEncryptionKey));
+  let signing = configuredSigningKey(config);
+  if (signing === undefined) {
+    const candidates = published.filter((key) => canSign(key, config.algorithm, now)).sort((a, b) => b.activatesAt - a.activatesAt);
+    const newest = candidates[0];
+    if (newest === undefined) throw new GatehouseError('service_unavailable', 'No signing key is ready: run `gatehouse migrate`');
+    signing = ringKeyFromStored(newest, config.keyEncryptionKey);
+  }
+  return createKeyRing(signing, others);
+}

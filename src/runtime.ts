@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/schema.js';
+import { buildApp, type BuildAppOptions } from './http/build-app.js';
+import { ensureSigningKey } from './keys/ensure-signing-key.js';
+import { loadKeyRing } from './keys/load-key-ring.js';
+import { countRefresh } from './metrics/metrics.js';
+import type { SessionContext } from './sessions/session-context.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import type { KeyRing } from './tokens/key-ring.js';
+import { VerifiedTokenCache } from './tokens/verified-token-cache.js';
+import { PasswordHasher } from './users/password-hasher.js';
+
+/** How often a process re-reads the signing keys, so rotations reach every worker. */
+const KEY_RELOAD_MS = 60_000;
+
+export interface Runtime {
+  /** The application, not yet listening: hooks can still be added. */
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  /** From now on /readyz answers 503, so load balancers stop sending new work. */
+  setDraining(): void;
+  /** Closes the app (finishing in-flight requests), then the store and Redis. */
+  close(): Promise<void>;
+}
+
+function openConfiguredStore(config: Config): Promise<Store> {
+  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+}
+
+/**
+ * Once per start, before any worker serves: runs migrations (under the store's lock), makes
+ * sure a signing key exists, and refuses unusable keys. Throws `config_invalid` naming the
+ * setting to change.
+ */
+export async function prepare(config: Config): Promise<void> {
+  const store = await openConfiguredStore(config);
+  try {
+    await store.migrate();
+    await ensureSigningKey(store, config, Date.now());
+    await loadKeyRing(store, config, Date.now());
+  } finally {
+    await store.close();
+  }
+}
+
+/** One serving process: store, keys, services and the Fastify app. */
+export async function createRuntime(config: Config, options: BuildAppOptions = {}): Promise<Runtime> {
+  const store = await openConfiguredStore(config);
+  let ring: KeyRing;
+  try {
+    ring = await loadKeyRing(store, config, Date.now());
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const reload = setInterval(() => {
+    loadKeyRing(store, config, Date.now()).then((next) => (ring = next), () => undefined);
+  }, KEY_RELOAD_MS);
+  reload.unref();
+
+  const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis?.on('error', () => undefined); // rate limits skip on error; never log the URL
+  const clock = Date.now;
+  const hasher = new PasswordHasher({
+    memoryKib: config.argon2MemoryKib,
+    iterations: config.argon2Iterations,
+    parallelism: config.argon2Parallelism,
+  });
+  const sessions: SessionContext = {
+    store,
+    config,
+    keys: () => ring,
+    cache: new VerifiedTokenCache(),
+    clock,
+    randomUUID,
+    observe: () => countRefresh('reused'),
+  };
+  let draining = false;
+  const app = await buildApp(
+    {
+      config,
+      store,
+      sessions,
+      users: { store, hasher, clock, updateLastLogin: config.updateLastLogin, passwordMinLength: config.passwordMinLength },
+      keys: () => ring,
+      isDraining: () => draining,
+      redis,
+    },
+    options,
+  );
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    store,
+    setDraining: () => {
+      draining = true;
+    },
+    close: () => {
+      closed ??= (async () => {
+        draining = true;
+        clearInterval(reload);
+        try {
+          await app.close();
+        } finally {
+          redis?.disconnect();
+          await store.close();
+        }
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { GatehouseError } from '../errors.js';
+import type { User } from '../store/store.js';
+import { newJti } from '../tokens/claims.js';
+import { newRefreshRecord, signFor } from './issue-tokens.js';
+import { readToken } from './read-token.js';
+import type { SessionContext, TokenPair } from './session-context.js';
+
+export const BLACKLISTED = 'Token is blacklisted';
+
+/** simplejwt 5's answer when the token's user is gone or inactive. */
+function noActiveAccount(): GatehouseError {
+  return new GatehouseError('no_active_account', 'No active account found for the given token.');
+}
+
+async function activeUser(ctx: SessionContext, userId: number): Promise<User> {
+  const user = await ctx.store.findUserById(userId);
+  if (user === undefined || !user.isActive) throw noActiveAccount();
+  return user;
+}
+
+/**
+ * Trades a refresh token for a new access token and, with rotation on, a new refresh token,
+ * blacklisting the one presented. Presenting a refresh token that was already rotated is taken
+ * as theft: its whole family (the login) is revoked, and the answer is 401 `token_not_valid`.
+ * Under concurrency exactly one presentation of a token wins.
+ */
+export async function rotateRefreshToken(ctx: SessionContext, token: string): Promise<TokenPair> {
+  const claims = await readToken(ctx, token, 'refresh');
+  const user = await activeUser(ctx, claims.user_id);
+  const now = ctx.clock();
+  const access = () => signFor(ctx, 'access', user, claims.sid, newJti(ctx.randomUUID), now);
+
+  if (!ctx.config.rotateRefreshTokens) {
+    const state = await ctx.store.refreshTokenState(claims.jti, now);
+    if (state !== 'active') throw new GatehouseError('token_not_valid', state === 'expired' || state === 'unknown' ? 'Token is invalid or expired' : BLACKLISTED);
+    return { access: await access() };
+  }
+
+  const successor = newRefreshRecord(ctx, user.id, claims.sid, now);
+  const result = await ctx.store.consumeRefreshToken(claims.jti, successor, now);
+  switch (result.outcome) {
+    case 'rotated': {
+      const [newAccess, refresh] = await Promise.all([access(), signFor(ctx, 'refresh', user, claims.sid, successor.jti, now)]);
+      return { access: newAccess, refresh };
+    }
+    case 'reused':
+      ctx.observe?.('refresh_reused');
+      throw new GatehouseError('token_not_valid', BLACKLISTED);
+    case 'revoked':
+      throw new GatehouseError('token_not_valid', BLACKLISTED);
+    case 'expired':
+    case 'unknown':
+      throw new GatehouseError('token_not_valid', 'Token is invalid or expired');
+  }
+}

@@ -1,0 +1,20 @@
+import type { User } from '../store/store.js';
+import { newJti } from '../tokens/claims.js';
+import { newRefreshRecord, signFor } from './issue-tokens.js';
+import type { SessionContext, TokenPair } from './session-context.js';
+
+/**
+ * Starts a login session (a refresh family) for an authenticated user and returns its first
+ * access and refresh tokens.
+ */
+export async function startSession(ctx: SessionContext, user: User): Promise<Required<TokenPair>> {
+  const now = ctx.clock();
+  const familyId = ctx.randomUUID();
+  const record = newRefreshRecord(ctx, user.id, familyId, now);
+  await ctx.store.startFamily(record);
+  const [access, refresh] = await Promise.all([
+    signFor(ctx, 'access', user, familyId, newJti(ctx.randomUUID), now),
+    signFor(ctx, 'refresh', user, familyId, record.jti, now),
+  ]);
+  return { access, refresh };
+}

@@ -1,0 +1,38 @@
+import { GatehouseError } from '../errors.js';
+import type { Store, User } from '../store/store.js';
+import type { PasswordHasher } from './password-hasher.js';
+
+export interface UserContext {
+  readonly store: Store;
+  readonly hasher: PasswordHasher;
+  readonly updateLastLogin: boolean;
+  readonly clock: () => number;
+}
+
+/** simplejwt's one answer for every failed login: unknown user, wrong password, inactive user. */
+export function noActiveAccount(): GatehouseError {
+  return new GatehouseError('no_active_account', 'No active account found with the given credentials', {
+    body: { detail: 'No active account found with the given credentials' },
+  });
+}
+
+/**
+ * Checks a username and password. An unknown username costs the same as a wrong password (a
+ * dummy hash is checked) and all failures look alike. On success an outdated hash (imported
+ * from Django, or older argon2 parameters) is replaced, and last_login is recorded.
+ */
+export async function authenticateUser(ctx: UserContext, username: string, password: string): Promise<User> {
+  const user = await ctx.store.findUserByUsername(username);
+  if (user === undefined) {
+    await ctx.hasher.checkDummy(password);
+    throw noActiveAccount();
+  }
+  const check = await ctx.hasher.check(user.passwordHash, password);
+  if (!check.matches || !user.isActive) throw noActiveAccount();
+  const now = ctx.clock();
+  if (check.needsRehash) {
+    await ctx.store.setPasswordHash(user.id, await ctx.hasher.hash(password), { revokeSessions: false, now });
+  }
+  if (ctx.updateLastLogin) await ctx.store.recordLogin(user.id, now);
+  return user;
+}

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DIALECTS, createTestDatabase, type TestDatabase } from './support/databases.js';
+
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the compiled CLI with `input` on stdin; bounded to 60 s. */
+function gatehouse(args: string[], env: Record<string, string | undefined>, input = ''): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`gatehouse CLI (${dialect})`, () => {
+    let database: TestDatabase;
+    let env: Record<string, string | undefined>;
+    before(async () => {
+      database = await createTestDatabase(dialect);
+      env = {
+        GATEHOUSE_DATA_DIR: database.dataDir,
+        GATEHOUSE_DATABASE_URL: database.databaseUrl,
+        GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
+        GATEHOUSE_ARGON2_ITERATIONS: '1',
+      };
+    });
+    after(async () => {
+      await database?.drop();
+    });
+
+    it('migrates, adds users from stdin, lists, changes passwords and deactivates', async () => {
+      const migrate = await gatehouse(['migrate'], env);
+      assert.equal(migrate.code, 0, migrate.stderr);
+
+      const add = await gatehouse(['users', 'add', 'alice', '--password-stdin'], env, 's3cret-password\n');
+      assert.equal(add.code, 0, add.stderr);
+      assert.ok(!add.stdout.includes('s3cret-password'));
+
+      const again = await gatehouse(['users', 'add', 'alice', '--password-stdin'], env, 'another-password\n');
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already exists/);
+
+      const short = await gatehouse(['users', 'add', 'bob', '--password-stdin'], env, 'abc\n');
+      assert.equal(short.code, 1);
+
+      assert.equal((await gatehouse(['users', 'set-password', 'alice', '--password-stdin'], env, 'a-new-password\n')).code, 0);
+      assert.equal((await gatehouse(['users', 'deactivate', 'alice'], env)).code, 0);
+      const missing = await gatehouse(['users', 'deactivate', 'nobody'], env);
+      assert.equal(missing.code, 1);
+
+      const list = await gatehouse(['users', 'list', '--json'], env);
+      assert.equal(list.code, 0, list.stderr);
+      const users = JSON.parse(list.stdout) as Array<{ username: string; is_active: boolean }>;
+      assert.deepEqual(users.map((u) => [u.username, u.is_active]), [['alice', false]]);
+      const table = await gatehouse(['users', 'list'], env);
+      assert.match(table.stdout, /alice/);
+    });
+
+    it('flushes expired refresh tokens', async () => {
+      const flush = await gatehouse(['tokens', 'flush-expired'], env);
+      assert.equal(flush.code, 0, flush.stderr);
+      assert.match(flush.stdout, /Deleted \d+ expired refresh tokens/);
+    });
+  });
+}
+
+describe('gatehouse CLI settings', () => {
+  it('stops on a bad setting, naming the variable but never its value', async () => {
+    const result = await gatehouse(['migrate'], { GATEHOUSE_ACCESS_TOKEN_LIFETIME: '5 fortnights-secretvalue' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /GATEHOUSE_ACCESS_TOKEN_LIFETIME/);
+    assert.ok(!result.stderr.includes('secretvalue'));
+  });
+
+  it('prints an example.env that matches the committed one', async () => {
+    const result = await gatehouse(['config', 'example'], {});
+    assert.equal(result.code, 0);
+    const committed = await readFile(new URL('../../example.env', import.meta.url), 'utf8');
+    assert.equal(result.stdout, committed);
+    assert.match(committed, /GATEHOUSE_ACCESS_TOKEN_LIFETIME=5m/);
+  });
+
+  it('answers unknown commands with usage and exit code 2', async () => {
+    const result = await gatehouse(['frobnicate'], {});
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Usage: gatehouse/);
+  });
+});
