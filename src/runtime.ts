@@ -39,6 +39,7 @@ export async function prepare(config: Config): Promise<void> {
   const store = await openConfiguredStore(config);
   try {
     await store.migrate();
+    await store.deleteRetiredSigningKeys(Date.now());
     await ensureSigningKey(store, config, Date.now());
     await loadKeyRing(store, config, Date.now());
   } finally {

@@ -7,6 +7,7 @@ import { dev } from '../server/dev.js';
 import { serve } from '../server/serve.js';
 import { integerFlag, parseArguments, type ParsedArguments } from './arguments.js';
 import { configExample } from './config-example.js';
+import { keyCommand } from './key-commands.js';
 import { userCommand, withStore } from './user-commands.js';
 
 const USAGE = `Gatehouse: username + password for JWT access and refresh tokens.
@@ -20,6 +21,10 @@ Usage: gatehouse <command>
   users set-password <name> [--password-stdin]
   users deactivate|activate <name>
   users list [--json]
+  users claims <name> '<json object>'   custom claims for the user's access tokens (e.g. roles)
+  users import <dumpdata.json>   import users from Django's 'manage.py dumpdata auth.user'
+  keys list [--json]             signing keys with their state and dates
+  keys rotate                    publish a new key now; it signs after GATEHOUSE_KEY_PREPUBLISH
   tokens flush-expired           delete expired refresh tokens (simplejwt's flushexpiredtokens)
   config example                 print every setting (example.env)
 
@@ -67,6 +72,8 @@ async function run(argv: readonly string[]): Promise<void> {
       return;
     case 'users':
       return userCommand(config, args, out);
+    case 'keys':
+      return keyCommand(config, args, out);
     case 'tokens':
       if (action !== 'flush-expired') break;
       return withStore(config, async (store) => out(`Deleted ${await store.flushExpired(Date.now())} expired refresh tokens.`));

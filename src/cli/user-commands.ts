@@ -2,7 +2,9 @@ import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store, User } from '../store/store.js';
+import { readFile } from 'node:fs/promises';
 import { createUser, setPassword } from '../users/create-user.js';
+import { importDjangoUsers } from '../users/import-django-users.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import type { ParsedArguments } from './arguments.js';
 import { readPassword } from './read-password.js';
@@ -33,7 +35,7 @@ function formatTime(epochMs: number | null): string {
   return epochMs === null ? '-' : new Date(epochMs).toISOString();
 }
 
-/** `gatehouse users add|set-password|deactivate|activate|list`. */
+/** `gatehouse users add|set-password|deactivate|activate|list|claims|import`. */
 export async function userCommand(config: Config, args: ParsedArguments, out: (line: string) => void): Promise<void> {
   const [, action, username] = args.positionals;
   const fromStdin = args.flags.get('password-stdin') === true;
@@ -68,7 +70,38 @@ export async function userCommand(config: Config, args: ParsedArguments, out: (l
         out(['ID', 'USERNAME', 'ACTIVE', 'LAST LOGIN', 'JOINED'].join('\t'));
         for (const u of users) out([u.id, u.username, u.isActive ? 'yes' : 'no', formatTime(u.lastLogin), formatTime(u.dateJoined)].join('\t'));
       });
+    case 'claims':
+      return withStore(config, async (store) => {
+        const user = await existingUser(store, username);
+        const text = args.positionals[3];
+        let claims: unknown;
+        try {
+          claims = JSON.parse(text ?? '');
+        } catch {
+          claims = undefined;
+        }
+        if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+          throw new GatehouseError('invalid', 'usage: gatehouse users claims <name> \'{"roles": ["admin"]}\' (a JSON object)');
+        }
+        await store.setCustomClaims(user.id, claims as Record<string, unknown>);
+        out(`Custom claims of ${user.username} set; they appear in access tokens issued from now on.`);
+      });
+    case 'import':
+      return withStore(config, async (store) => {
+        if (username === undefined) throw new GatehouseError('invalid', 'usage: gatehouse users import <dumpdata.json>');
+        let dump: unknown;
+        try {
+          dump = JSON.parse(await readFile(username, 'utf8'));
+        } catch {
+          throw new GatehouseError('invalid', 'Cannot read that file as JSON.');
+        }
+        const report = await importDjangoUsers(store, dump, Date.now());
+        out(`Imported ${report.imported} users; ${report.skippedExisting.length} already existed.`);
+        if (report.needPasswordReset.length > 0) {
+          out(`These users' hash format cannot be checked and need a new password (gatehouse users set-password): ${report.needPasswordReset.join(', ')}`);
+        }
+      });
     default:
-      throw new GatehouseError('invalid', 'usage: gatehouse users add|set-password|deactivate|activate|list [username] [--password-stdin]');
+      throw new GatehouseError('invalid', 'usage: gatehouse users add|set-password|deactivate|activate|list|claims|import …');
   }
 }

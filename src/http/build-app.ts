@@ -11,6 +11,7 @@ import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
 import { logEachRequest, loggerOptions } from './request-log.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { serveWebPage } from './web-page.js';
@@ -67,6 +68,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   tokenRoutes(app, ctx);
   userRoutes(app, ctx);
   healthRoutes(app, ctx);
+  oauthRoutes(app, ctx);
   await serveWebPage(app, config.webDir);
   return app;
 }

@@ -32,7 +32,7 @@ export function toPublicError(error: unknown): GatehouseError {
 
 /** Sends an error in the API's shape; every 401 names the Bearer scheme. */
 export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
-  if (error.status === 401) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  if (error.status === 401 && !reply.hasHeader('www-authenticate')) void reply.header('www-authenticate', WWW_AUTHENTICATE);
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.body);
 }
 

@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
-import { asymmetricRingKey, generatePrivateKey, isHmac } from '../tokens/key-material.js';
+import { isHmac } from '../tokens/key-material.js';
 import { canSign, configuredSigningKey, isPublished } from './load-key-ring.js';
-import { sealPrivateKey } from './seal-private-key.js';
+import { insertGeneratedKey } from './rotate-signing-key.js';
 
 type KeyConfig = Pick<Config, 'algorithm' | 'signingKey' | 'keyEncryptionKey' | 'refreshTokenLifetime'>;
 
@@ -22,17 +22,6 @@ export async function ensureSigningKey(store: Store, config: KeyConfig, now: num
         await store.scheduleSigningKey(key.kid, { deactivatedAt: now, retiresAt: now + config.refreshTokenLifetime * 1000 });
       }
     }
-    const privateKey = generatePrivateKey(config.algorithm);
-    const ringKey = asymmetricRingKey(privateKey, config.algorithm, 'generated key');
-    await store.insertSigningKey({
-      kid: ringKey.kid,
-      algorithm: config.algorithm,
-      publicJwk: JSON.stringify(ringKey.publicJwk),
-      privateKey: sealPrivateKey(JSON.stringify(privateKey.export({ format: 'jwk' })), config.keyEncryptionKey),
-      createdAt: now,
-      activatesAt: now,
-      deactivatedAt: null,
-      retiresAt: null,
-    });
+    await insertGeneratedKey(store, config, now, now);
   });
 }

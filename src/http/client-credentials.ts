@@ -1,0 +1,28 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { GatehouseError } from '../errors.js';
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * Checks HTTP Basic client credentials against `client_id:secret` pairs, in constant time (both
+ * sides hashed to equal length first). Returns the client id.
+ */
+export function authenticateClient(header: string | undefined, clients: readonly string[]): string {
+  const fail = () => new GatehouseError('authentication_failed', 'Client authentication failed.');
+  if (header === undefined || !header.startsWith('Basic ')) throw fail();
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (separator < 1) throw fail();
+  const id = decodeURIComponent(decoded.slice(0, separator).replace(/\+/g, ' '));
+  const presented = digest(decodeURIComponent(decoded.slice(separator + 1).replace(/\+/g, ' ')));
+  let matched = false;
+  for (const entry of clients) {
+    const at = entry.indexOf(':');
+    const sameSecret = timingSafeEqual(presented, digest(entry.slice(at + 1)));
+    matched = (entry.slice(0, at) === id && sameSecret) || matched;
+  }
+  if (!matched) throw fail();
+  return id;
+}
