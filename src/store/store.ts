@@ -102,7 +102,10 @@ export interface Store {
    * gets `reused` (and the family is revoked) or `revoked`. Never two valid successors.
    */
   consumeRefreshToken(jti: string, successor: RefreshTokenRecord | undefined, now: number): Promise<ConsumeResult>;
-  /** The state of one refresh token (and its family). */
+  /**
+   * The state of one refresh token (and its family). When several apply, `revoked` (token or
+   * family) wins over `used`, and `used` over `expired`.
+   */
   refreshTokenState(jti: string, now: number): Promise<RefreshTokenState>;
   /** Blacklists one refresh token and revokes its family. Returns the state it was in before. */
   revokeRefreshToken(jti: string, now: number): Promise<RefreshTokenState>;
@@ -128,7 +131,9 @@ export interface Store {
   deleteRetiredSigningKeys(now: number): Promise<string[]>;
   /**
    * Runs `fn` while holding a named cross-process lock (for example first-start key
-   * generation), so that only one process at a time does it.
+   * generation), so that only one process at a time does it. Not re-entrant: do not take the
+   * same name again inside `fn`. A holder that dies frees the lock (PostgreSQL at once, SQLite
+   * after 60 s).
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }

@@ -1,0 +1,59 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The tables as kysely sees them (created by `migrations/`). Times are epoch ms (INTEGER in
+ * SQLite, BIGINT in PostgreSQL); booleans are 0/1 integers so both dialects bind the same values.
+ * Rows read back are still narrowed by the mappers, since `pg` may hand back BIGINTs as strings.
+ */
+export interface DatabaseSchema {
+  users: UsersTable;
+  refresh_families: RefreshFamiliesTable;
+  refresh_tokens: RefreshTokensTable;
+  signing_keys: SigningKeysTable;
+  gatehouse_locks: LocksTable;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  is_active: number;
+  last_login: number | null;
+  date_joined: number;
+  custom_claims: string;
+}
+
+export interface RefreshFamiliesTable {
+  id: string;
+  user_id: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  jti: string;
+  family_id: string;
+  user_id: number;
+  issued_at: number;
+  expires_at: number;
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_key: string;
+  created_at: number;
+  activates_at: number;
+  deactivated_at: number | null;
+  retires_at: number | null;
+}
+
+export interface LocksTable {
+  name: string;
+  holder: string;
+  acquired_at: number;
+}

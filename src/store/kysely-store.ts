@@ -1,0 +1,392 @@
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { GatehouseError } from '../errors.js';
+import type { DatabaseSchema } from './database-schema.js';
+import { isUniqueViolation } from './database-errors.js';
+import type { RunWithNamedLock } from './named-lock.js';
+import { precompiled } from './precompiled-query.js';
+import { refreshTokenFromRow, signingKeyFromRow, toBoolean, toNullableNumber, toNumber, userFromRow } from './row-mappers.js';
+import { migrationsApplied, runMigrations } from './run-migrations.js';
+import type {
+  ConsumeResult,
+  NewUser,
+  RefreshTokenRecord,
+  RefreshTokenState,
+  StoredSigningKey,
+  Store,
+  User,
+} from './store.js';
+
+type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
+
+function usernameTaken(cause: unknown): GatehouseError {
+  const message = 'A user with that username already exists.';
+  return new GatehouseError('username_taken', message, { body: { username: [message] }, cause });
+}
+
+const S1 = '\u0000sentinel-1';
+const S2 = '\u0000sentinel-2';
+const N1 = -1.5;
+const N2 = -2.5;
+const N3 = -3.5;
+
+/** The queries on the per-request path, compiled once per store (see precompiled-query.ts). */
+function hotQueries(db: Kysely<DatabaseSchema>) {
+  return {
+    /** The user row plus whether the session is live, in one round trip. */
+    authState: precompiled(
+      (userId: number, familyId: string) =>
+        db
+          .selectFrom('users')
+          .selectAll('users')
+          .select((eb) =>
+            eb
+              .exists(
+                eb
+                  .selectFrom('refresh_families')
+                  .select('refresh_families.id')
+                  .where('refresh_families.id', '=', familyId)
+                  .whereRef('refresh_families.user_id', '=', 'users.id')
+                  .where('refresh_families.revoked_at', 'is', null),
+              )
+              .as('family_active'),
+          )
+          .where('users.id', '=', userId),
+      [N1, S1],
+    ),
+
+    /**
+     * The rotation arbiter: the row lock (PostgreSQL) or the write lock (SQLite) lets exactly one
+     * caller flip used_at from NULL, and only while the token and its family are live.
+     */
+    markUsed: precompiled(
+      (jti: string, now: number) =>
+        db
+          .updateTable('refresh_tokens')
+          .set({ used_at: now })
+          .where('refresh_tokens.jti', '=', jti)
+          .where('refresh_tokens.used_at', 'is', null)
+          .where('refresh_tokens.revoked_at', 'is', null)
+          .where('refresh_tokens.expires_at', '>', now)
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('refresh_families')
+                .select('refresh_families.id')
+                .whereRef('refresh_families.id', '=', 'refresh_tokens.family_id')
+                .where('refresh_families.revoked_at', 'is', null),
+            ),
+          )
+          .returning(['jti', 'family_id', 'user_id', 'issued_at', 'expires_at']),
+      [S1, N1],
+    ),
+
+    insertToken: precompiled(
+      (jti: string, familyId: string, userId: number, issuedAt: number, expiresAt: number) =>
+        db.insertInto('refresh_tokens').values({
+          jti,
+          family_id: familyId,
+          user_id: userId,
+          issued_at: issuedAt,
+          expires_at: expiresAt,
+          used_at: null,
+          revoked_at: null,
+        }),
+      [S1, S2, N1, N2, N3],
+    ),
+
+    /** A token row joined with its family, as the state checks need it. */
+    tokenState: precompiled(
+      (jti: string) =>
+        db
+          .selectFrom('refresh_tokens')
+          .leftJoin('refresh_families', 'refresh_families.id', 'refresh_tokens.family_id')
+          .select([
+            'refresh_tokens.jti',
+            'refresh_tokens.family_id',
+            'refresh_tokens.user_id',
+            'refresh_tokens.issued_at',
+            'refresh_tokens.expires_at',
+            'refresh_tokens.used_at',
+            'refresh_tokens.revoked_at',
+            'refresh_families.revoked_at as family_revoked_at',
+          ])
+          .where('refresh_tokens.jti', '=', jti),
+      [S1],
+    ),
+  };
+}
+
+type HotQueries = ReturnType<typeof hotQueries>;
+type TokenStateRow = ReturnType<HotQueries['tokenState']> extends CompiledQuery<infer R> ? R : never;
+
+async function loadTokenState(db: Db, queries: HotQueries, jti: string): Promise<TokenStateRow | undefined> {
+  const { rows } = await db.executeQuery(queries.tokenState(jti));
+  return rows[0];
+}
+
+async function insertToken(db: Db, queries: HotQueries, token: RefreshTokenRecord): Promise<void> {
+  await db.executeQuery(queries.insertToken(token.jti, token.familyId, token.userId, token.issuedAt, token.expiresAt));
+}
+
+/** Revocation wins over use (a blacklisted token reads as blacklisted), use over expiry. */
+function stateOf(row: TokenStateRow | undefined, now: number): RefreshTokenState {
+  if (row === undefined) return 'unknown';
+  if (toNullableNumber(row.revoked_at) !== null || toNullableNumber(row.family_revoked_at) !== null) return 'revoked';
+  if (toNullableNumber(row.used_at) !== null) return 'used';
+  if (toNumber(row.expires_at) <= now) return 'expired';
+  return 'active';
+}
+
+/** Revokes the still-live families of one family id or of one user; already revoked keep their time. */
+async function revokeFamiliesIn(db: Db, which: { familyId: string } | { userId: number }, now: number): Promise<void> {
+  const live = db.updateTable('refresh_families').set({ revoked_at: now }).where('revoked_at', 'is', null);
+  await ('familyId' in which ? live.where('id', '=', which.familyId) : live.where('user_id', '=', which.userId)).execute();
+}
+
+function familyValues(first: RefreshTokenRecord) {
+  return { id: first.familyId, user_id: first.userId, created_at: first.issuedAt, expires_at: first.expiresAt, revoked_at: null };
+}
+
+/**
+ * The {@link Store} over kysely: one set of queries for SQLite and PostgreSQL. Only the
+ * cross-process lock differs per dialect and is passed in.
+ *
+ * @example
+ * const db = openSqliteKysely(':memory:');
+ * const store = createKyselyStore(db, 'sqlite', tableLock(db));
+ */
+export function createKyselyStore(
+  db: Kysely<DatabaseSchema>,
+  dialect: 'sqlite' | 'postgres',
+  withNamedLock: RunWithNamedLock,
+): Store {
+  let closing: Promise<void> | undefined;
+  const queries = hotQueries(db);
+
+  const store: Store = {
+    dialect,
+
+    async migrate() {
+      await runMigrations(db as unknown as Kysely<unknown>);
+    },
+
+    async isReady() {
+      try {
+        return await migrationsApplied(db as unknown as Kysely<unknown>);
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      closing ??= db.destroy();
+      await closing;
+    },
+
+    // Users
+
+    async createUser(user: NewUser): Promise<User> {
+      try {
+        const row = await db
+          .insertInto('users')
+          .values({
+            username: user.username,
+            password_hash: user.passwordHash,
+            is_active: user.isActive === false ? 0 : 1,
+            last_login: user.lastLogin ?? null,
+            date_joined: user.dateJoined,
+            custom_claims: JSON.stringify(user.customClaims ?? {}),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return userFromRow(row);
+      } catch (error) {
+        // The unique constraint decides, so two racing creators cannot both win.
+        if (isUniqueViolation(error)) throw usernameTaken(error);
+        throw error;
+      }
+    },
+
+    async findUserById(id: number) {
+      const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : userFromRow(row);
+    },
+
+    async findUserByUsername(username: string) {
+      const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+      return row === undefined ? undefined : userFromRow(row);
+    },
+
+    async listUsers() {
+      const rows = await db.selectFrom('users').selectAll().orderBy('id').execute();
+      return rows.map(userFromRow);
+    },
+
+    async setPasswordHash(userId, passwordHash, options) {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+        if (options.revokeSessions) await revokeFamiliesIn(trx, { userId }, options.now);
+      });
+    },
+
+    async setUserActive(userId, isActive, now) {
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ is_active: isActive ? 1 : 0 }).where('id', '=', userId).execute();
+        if (!isActive) await revokeFamiliesIn(trx, { userId }, now);
+      });
+    },
+
+    async recordLogin(userId, now) {
+      await db.updateTable('users').set({ last_login: now }).where('id', '=', userId).execute();
+    },
+
+    async setCustomClaims(userId, claims) {
+      await db.updateTable('users').set({ custom_claims: JSON.stringify(claims) }).where('id', '=', userId).execute();
+    },
+
+    // Refresh tokens and families
+
+    async startFamily(first) {
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('refresh_families').values(familyValues(first)).execute();
+        await insertToken(trx, queries, first);
+      });
+    },
+
+    async recordRefreshToken(token) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('refresh_families')
+          .values(familyValues(token))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+        await insertToken(trx, queries, token);
+      });
+    },
+
+    async consumeRefreshToken(jti, successor, now): Promise<ConsumeResult> {
+      return db.transaction().execute(async (trx): Promise<ConsumeResult> => {
+        const won = (await trx.executeQuery(queries.markUsed(jti, now))).rows[0];
+        if (won !== undefined) {
+          const token = refreshTokenFromRow(won);
+          if (successor !== undefined) {
+            if (successor.familyId !== token.familyId || successor.userId !== token.userId) {
+              // Throwing rolls the use back too: a successor must stay in its parent's family.
+              throw new GatehouseError('internal_error', 'A successor refresh token must keep its family and user.');
+            }
+            await insertToken(trx, queries, successor);
+          }
+          return { outcome: 'rotated', token };
+        }
+
+        const row = await loadTokenState(trx, queries, jti);
+        if (row === undefined) return { outcome: 'unknown' };
+        if (toNullableNumber(row.used_at) !== null) {
+          // A rotated token came back: someone holds a copy, so end the whole session.
+          await revokeFamiliesIn(trx, { familyId: row.family_id }, now);
+          return { outcome: 'reused', token: refreshTokenFromRow(row) };
+        }
+        // Anything but a plain expiry is refused as revoked: a loser never reads as valid.
+        return { outcome: stateOf(row, now) === 'expired' ? 'expired' : 'revoked' };
+      });
+    },
+
+    async refreshTokenState(jti, now) {
+      return stateOf(await loadTokenState(db, queries, jti), now);
+    },
+
+    async revokeRefreshToken(jti, now) {
+      return db.transaction().execute(async (trx) => {
+        const row = await loadTokenState(trx, queries, jti);
+        if (row === undefined) return 'unknown';
+        await trx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: now })
+          .where('jti', '=', jti)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await revokeFamiliesIn(trx, { familyId: row.family_id }, now);
+        return stateOf(row, now);
+      });
+    },
+
+    async revokeFamily(familyId, now) {
+      await revokeFamiliesIn(db, { familyId }, now);
+    },
+
+    async revokeAllForUser(userId, now) {
+      await revokeFamiliesIn(db, { userId }, now);
+    },
+
+    async authState(userId, familyId, _now) {
+      const row = (await db.executeQuery(queries.authState(userId, familyId))).rows[0];
+      if (row === undefined) return undefined;
+      return { user: userFromRow(row), familyActive: toBoolean(row.family_active) };
+    },
+
+    async flushExpired(now) {
+      return db.transaction().execute(async (trx) => {
+        const deleted = await trx.deleteFrom('refresh_tokens').where('expires_at', '<', now).executeTakeFirst();
+        await trx
+          .deleteFrom('refresh_families')
+          .where('refresh_families.expires_at', '<', now)
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('refresh_tokens')
+                  .select('refresh_tokens.jti')
+                  .whereRef('refresh_tokens.family_id', '=', 'refresh_families.id'),
+              ),
+            ),
+          )
+          .execute();
+        return Number(deleted.numDeletedRows);
+      });
+    },
+
+    // Signing keys
+
+    async listSigningKeys(): Promise<StoredSigningKey[]> {
+      const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+      return rows.map(signingKeyFromRow);
+    },
+
+    async insertSigningKey(key) {
+      await db
+        .insertInto('signing_keys')
+        .values({
+          kid: key.kid,
+          algorithm: key.algorithm,
+          public_jwk: key.publicJwk,
+          private_key: key.privateKey,
+          created_at: key.createdAt,
+          activates_at: key.activatesAt,
+          deactivated_at: key.deactivatedAt,
+          retires_at: key.retiresAt,
+        })
+        .execute();
+    },
+
+    async scheduleSigningKey(kid, changes) {
+      const set: { deactivated_at?: number | null; retires_at?: number | null } = {};
+      if (changes.deactivatedAt !== undefined) set.deactivated_at = changes.deactivatedAt;
+      if (changes.retiresAt !== undefined) set.retires_at = changes.retiresAt;
+      if (Object.keys(set).length === 0) return;
+      await db.updateTable('signing_keys').set(set).where('kid', '=', kid).execute();
+    },
+
+    async deleteRetiredSigningKeys(now) {
+      const rows = await db
+        .deleteFrom('signing_keys')
+        .where('retires_at', 'is not', null)
+        .where('retires_at', '<=', now)
+        .returning('kid')
+        .execute();
+      return rows.map((row) => row.kid);
+    },
+
+    withLock: withNamedLock,
+  };
+  return store;
+}

@@ -1,0 +1,13 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001-initial.js';
+
+/**
+ * Every migration, by name, in the order they apply. A static record (not a folder scan) so the
+ * build needs no file-system lookups at run time; add new files here, never edit applied ones.
+ *
+ * @example
+ * new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': initial,
+});
