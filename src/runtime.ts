@@ -74,7 +74,7 @@ export async function createRuntime(config: Config, options: BuildAppOptions = {
     store,
     config,
     keys: () => ring,
-    cache: new VerifiedTokenCache(),
+    cache: config.verifiedTokenCache ? new VerifiedTokenCache() : undefined,
     clock,
     randomUUID,
     observe: () => countRefresh('reused'),

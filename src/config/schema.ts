@@ -35,6 +35,7 @@ export const SCHEMA = {
   keyPrepublish: duration('GATEHOUSE_KEY_PREPUBLISH', '1h', 0, 'How long a rotated-in key is published in JWKS before it signs.'),
   issuer: optionalText('GATEHOUSE_ISSUER', 'The iss claim written and required; unset = none.'),
   audience: optionalText('GATEHOUSE_AUDIENCE', 'The aud claim written and required; unset = none.'),
+  verifiedTokenCache: flag('GATEHOUSE_VERIFIED_TOKEN_CACHE', true, 'Remember tokens whose signature already checked out until they expire (skips repeated signature checks; revocation is still checked).'),
   leeway: duration('GATEHOUSE_LEEWAY', '0', 0, 'Clock skew allowed when checking exp and nbf.'),
 
   // Accounts

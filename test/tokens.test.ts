@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { isGatehouseError } from '../src/errors.js';
+import { buildClaims, type TokenClaims } from '../src/tokens/claims.js';
+import { asymmetricRingKey, hmacRingKey } from '../src/tokens/key-material.js';
+import { createKeyRing } from '../src/tokens/key-ring.js';
+import { signToken } from '../src/tokens/sign-token.js';
+import { VerifiedTokenCache } from '../src/tokens/verified-token-cache.js';
+import { MAX_TOKEN_LENGTH, verifyToken, type VerifyOptions } from '../src/tokens/verify-token.js';
+
+const NOW = 1_900_000_000; // frozen clock, epoch seconds
+const ring = createKeyRing(asymmetricRingKey(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey, 'ES256', 'test'));
+const base = { type: 'access' as const, userId: 7, familyId: 'family', jti: 'a'.repeat(32), now: NOW, lifetimeSeconds: 300 };
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function options(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
+  return { ring, type: 'access', now: NOW + 1, leeway: 0, ...overrides };
+}
+
+async function refused(token: string, verifyOptions: VerifyOptions = options()): Promise<void> {
+  await assert.rejects(verifyToken(token, verifyOptions), (error: unknown) => {
+    assert.ok(isGatehouseError(error));
+    assert.equal(error.code, 'token_not_valid');
+    assert.ok(!error.message.includes(token.slice(0, 20)), 'the message never quotes the token');
+    return true;
+  });
+}
+
+describe('tokens', () => {
+  it('round-trips simplejwt claims plus sub and sid', async () => {
+    const claims: TokenClaims = await verifyToken(await signToken(ring, buildClaims(base)), options());
+    assert.equal(claims.token_type, 'access');
+    assert.equal(claims.user_id, 7);
+    assert.equal(claims.sub, '7');
+    assert.equal(claims.sid, 'family');
+    assert.equal(claims.exp, NOW + 300);
+  });
+
+  it('refuses expired tokens, honouring the leeway', async () => {
+    const token = await signToken(ring, buildClaims(base));
+    await refused(token, options({ now: NOW + 305 }));
+    assert.equal((await verifyToken(token, options({ now: NOW + 305, leeway: 10 }))).jti, base.jti);
+  });
+
+  it('refuses the wrong token type', async () => {
+    await refused(await signToken(ring, buildClaims({ ...base, type: 'refresh' })));
+  });
+
+  it('refuses a header alg that differs from the key\'s, alg none, and an unknown kid', async () => {
+    const token = await signToken(ring, buildClaims(base));
+    const [, payload, signature] = token.split('.');
+    const kid = ring.signing.kid;
+    await refused(`${b64({ alg: 'ES384', typ: 'JWT', kid })}.${payload}.${signature}`);
+    await refused(`${b64({ alg: 'HS256', typ: 'JWT', kid })}.${payload}.${signature}`);
+    await refused(`${b64({ alg: 'none', typ: 'JWT', kid })}.${payload}.`);
+    await refused(`${b64({ alg: 'NONE', typ: 'JWT', kid })}.${payload}.${signature}`);
+    await refused(`${b64({ alg: 'ES256', typ: 'JWT', kid: `${kid} ` })}.${payload}.${signature}`);
+    await refused(`${b64({ alg: 'ES256', typ: 'JWT', kid, jku: 'https://evil.example/jwks' })}.${payload}.${signature}`);
+  });
+
+  it('refuses an asymmetric public key used as an HMAC secret', async () => {
+    const publicJwkText = JSON.stringify(ring.signing.publicJwk);
+    const forged = hmacRingKey(publicJwkText, 'HS256');
+    const token = await signToken(createKeyRing({ ...forged, kid: ring.signing.kid }), buildClaims(base));
+    await refused(token);
+  });
+
+  it('refuses oversized and non-compact tokens before decoding', async () => {
+    await refused('a'.repeat(MAX_TOKEN_LENGTH + 1));
+    const token = await signToken(ring, buildClaims(base));
+    await refused(`${token}=`);
+    await refused(token.replace('.', '.+'));
+    await refused(`${token}.extra`);
+  });
+
+  it('checks iss and aud when configured', async () => {
+    const token = await signToken(ring, buildClaims({ ...base, issuer: 'https://a.test', audience: 'api' }));
+    assert.equal((await verifyToken(token, options({ issuer: 'https://a.test', audience: 'api' }))).iss, 'https://a.test');
+    await refused(token, options({ issuer: 'https://b.test', audience: 'api' }));
+    await refused(token, options({ issuer: 'https://a.test', audience: 'other' }));
+  });
+
+  it('caches verified tokens only until they expire', async () => {
+    const cache = new VerifiedTokenCache(2);
+    const token = await signToken(ring, buildClaims(base));
+    await verifyToken(token, options({ cache }));
+    assert.equal(cache.size, 1);
+    assert.ok(cache.get(token, NOW + 299, 0));
+    assert.equal(cache.get(token, NOW + 300, 0), undefined, 'expired entries are not served');
+    await refused(token, options({ cache, now: NOW + 301 }));
+    for (let i = 0; i < 3; i++) cache.set(`t${i}`, buildClaims({ ...base, jti: String(i) }));
+    assert.equal(cache.size, 2, 'bounded');
+  });
+});
