@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
@@ -36,6 +37,7 @@ function openConfiguredStore(config: Config): Promise<Store> {
  * setting to change.
  */
 export async function prepare(config: Config): Promise<void> {
+  refuseUnsafeSettings(config);
   const store = await openConfiguredStore(config);
   try {
     await store.migrate();

@@ -140,3 +140,28 @@ async function startTestAppOnSameDatabase(t: TestApp, overrides: Parameters<type
     },
   };
 }
+
+describe('unsafe settings', () => {
+  it('refuses to start, naming each setting to change', async () => {
+    const database = await createTestDatabase('sqlite');
+    try {
+      const cases: Array<[Parameters<typeof configWith>[0], string]> = [
+        [{ corsOrigins: ['*'] }, 'GATEHOUSE_CORS_ORIGINS'],
+        [{ keyEncryptionKey: 'short' }, 'GATEHOUSE_KEY_ENCRYPTION_KEY'],
+        [{ introspectionClients: ['rs:tiny'] }, 'GATEHOUSE_INTROSPECTION_CLIENTS'],
+        [{ trustedProxies: ['0.0.0.0/0'] }, 'GATEHOUSE_TRUSTED_PROXIES'],
+      ];
+      for (const [overrides, setting] of cases) {
+        await assert.rejects(prepare(configWith({ ...overrides, dataDir: database.dataDir })), (error: unknown) => {
+          assert.ok(isGatehouseError(error));
+          assert.equal(error.code, 'config_invalid');
+          assert.match(error.message, new RegExp(setting));
+          assert.ok(!error.message.includes('tiny') && !error.message.includes('short'));
+          return true;
+        });
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});
