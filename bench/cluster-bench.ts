@@ -1,0 +1,242 @@
+// Multi-worker benchmark: `gatehouse serve --workers N` against a bare node:http cluster with the
+// same N answering the same JSON, on loopback, with autocannon. Printing is bench/run.ts's job;
+// run this file directly for a quick look: node dist/bench/cluster-bench.js [workers] [seconds]
+import { spawn, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+interface AutocannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p99: number };
+  non2xx: number;
+  errors: number;
+}
+// autocannon ships no type declarations: this is the part we use.
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
+
+export interface ClusterBenchRow {
+  endpoint: string;
+  gatehouse: { rps: number; p99: number };
+  bare: { rps: number; p99: number };
+}
+
+export interface ClusterBenchResult {
+  rows: ClusterBenchRow[];
+  /** Resident memory (bytes) of each gatehouse worker before and after all runs. */
+  rss: { start: number[]; end: number[] };
+}
+
+const CONNECTIONS = 32;
+const USER = { username: 'benchuser', password: 'bench password 123' };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const thisFile = fileURLToPath(import.meta.url);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Children of `pid`, from /proc (Linux). */
+function childPids(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state, ppid, ...
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('benchmark server exited early');
+    const ok = await fetch(url).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`no answer from ${url}`);
+    await sleep(200);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function load(options: AutocannonOptions): Promise<{ rps: number; p99: number }> {
+  const result = await autocannon(options);
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${options.method ?? 'GET'} ${new URL(options.url).pathname}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return { rps: Math.round(result.requests.average), p99: result.latency.p99 };
+}
+
+interface Endpoint {
+  readonly name: string;
+  readonly path: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/**
+ * Runs GET /api/me/, POST /api/token/refresh/ and POST /api/token/ against both servers for
+ * `durationSeconds` each. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
+ * so one refresh token can be replayed; login uses the production argon2 cost with the login
+ * rate limit off. Gatehouse logs at `info` (one line per request, as in production) to /dev/null.
+ *
+ * @example
+ * const { rows, rss } = await benchCluster({ workers: 2, durationSeconds: 10 });
+ */
+export async function benchCluster(options: { workers: number; durationSeconds: number }): Promise<ClusterBenchResult> {
+  const { workers, durationSeconds } = options;
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
+  const gatehousePort = await freePort();
+  const barePort = await freePort();
+  const entry = path.resolve(path.dirname(thisFile), '..', 'src', 'cli', 'main.js');
+  const gatehouse = spawn(process.execPath, [entry, 'serve', '--workers', String(workers)], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(gatehousePort),
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_ROTATE_REFRESH_TOKENS: 'off',
+      GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+      GATEHOUSE_LOG_LEVEL: 'info',
+    },
+    stdio: 'ignore',
+  });
+  const bare = spawn(process.execPath, [thisFile, '--bare-server', String(barePort), String(workers)], { stdio: 'ignore' });
+  try {
+    const gatehouseUrl = `http://127.0.0.1:${gatehousePort}`;
+    const bareUrl = `http://127.0.0.1:${barePort}`;
+    await waitUntilAnswering(`${gatehouseUrl}/readyz`, gatehouse);
+    await waitUntilAnswering(`${bareUrl}/readyz`, bare);
+    // Every worker must be up before measuring, not just the first one.
+    while (childPids(gatehouse.pid ?? -1).length < workers) await sleep(200);
+    await sleep(1000);
+
+    const json = { 'content-type': 'application/json' };
+    const credentials = JSON.stringify(USER);
+    await fetch(`${gatehouseUrl}/api/users/`, { method: 'POST', headers: json, body: credentials }).then((r) => r.arrayBuffer());
+    const login = await fetch(`${gatehouseUrl}/api/token/`, { method: 'POST', headers: json, body: credentials });
+    if (login.status !== 200) throw new Error(`login failed with ${login.status}`);
+    const tokens = (await login.json()) as { access: string; refresh: string };
+
+    const endpoints: Endpoint[] = [
+      { name: 'GET /api/me/', path: '/api/me/', method: 'GET', headers: { authorization: `Bearer ${tokens.access}` } },
+      { name: 'POST /api/token/refresh/', path: '/api/token/refresh/', method: 'POST', headers: json, body: JSON.stringify({ refresh: tokens.refresh }) },
+      { name: 'POST /api/token/', path: '/api/token/', method: 'POST', headers: json, body: credentials },
+    ];
+    // Warm both up (JIT, caches) so the first endpoint is not penalised.
+    for (const url of [gatehouseUrl, bareUrl]) {
+      await load({ url: `${url}${endpoints[0]?.path ?? '/'}`, connections: CONNECTIONS, duration: 2, headers: endpoints[0]?.headers ?? {} });
+    }
+
+    const workerPids = childPids(gatehouse.pid ?? -1);
+    const start = workerPids.map(rssBytes);
+    const rows: ClusterBenchRow[] = [];
+    for (const endpoint of endpoints) {
+      const request = (base: string): AutocannonOptions => ({
+        url: `${base}${endpoint.path}`,
+        connections: CONNECTIONS,
+        duration: durationSeconds,
+        method: endpoint.method,
+        headers: endpoint.headers,
+        ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
+      });
+      const gatehouseResult = await load(request(gatehouseUrl));
+      const bareResult = await load(request(bareUrl));
+      rows.push({ endpoint: endpoint.name, gatehouse: gatehouseResult, bare: bareResult });
+    }
+    const end = workerPids.map(rssBytes);
+    return { rows, rss: { start, end } };
+  } finally {
+    await Promise.all([stopChild(gatehouse), stopChild(bare)]);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const BARE_USER = JSON.stringify({ id: 1, username: USER.username, is_active: true, last_login: null, date_joined: '2024-01-01T00:00:00.000Z' });
+const BARE_TOKENS = JSON.stringify({ access: 'x'.repeat(280), refresh: 'y'.repeat(300) });
+
+/** The baseline: node:cluster + node:http, reading the body and answering fixed JSON. */
+function runBareServer(port: number, workers: number): void {
+  if (cluster.isPrimary) {
+    for (let i = 0; i < workers; i++) cluster.fork();
+    process.on('SIGTERM', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+      process.exit(0);
+    });
+    return;
+  }
+  createHttpServer({ keepAliveTimeout: 75_000 }, (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const body = request.url?.startsWith('/api/me') ? BARE_USER : request.url?.startsWith('/api/token') ? BARE_TOKENS : '{"status":"ok"}';
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+    });
+  }).listen(port, '127.0.0.1');
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const bareFlag = process.argv.indexOf('--bare-server');
+  if (bareFlag !== -1) {
+    runBareServer(Number(process.argv[bareFlag + 1]), Number(process.argv[bareFlag + 2]));
+  } else {
+    const workers = Number(process.argv[2] ?? 2);
+    const durationSeconds = Number(process.argv[3] ?? 10);
+    const result = await benchCluster({ workers, durationSeconds });
+    for (const row of result.rows) {
+      const ratio = row.bare.rps === 0 ? 0 : row.gatehouse.rps / row.bare.rps;
+      process.stdout.write(
+        `${row.endpoint.padEnd(26)} gatehouse ${String(row.gatehouse.rps).padStart(7)} req/s p99 ${String(row.gatehouse.p99).padStart(4)} ms | ` +
+          `bare ${String(row.bare.rps).padStart(7)} req/s p99 ${String(row.bare.p99).padStart(4)} ms | ${(ratio * 100).toFixed(0)}%\n`,
+      );
+    }
+    const mb = (bytes: number[]): string => bytes.map((b) => `${(b / 1048576).toFixed(0)} MB`).join(', ');
+    process.stdout.write(`worker RSS start: ${mb(result.rss.start)}; end: ${mb(result.rss.end)}\n`);
+  }
+}

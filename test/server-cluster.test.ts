@@ -1,0 +1,346 @@
+// gatehouse serve as real processes: a primary and its workers, under a steady loopback load.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { testDistDir } from './support/spawn-server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface LogLine {
+  readonly event?: string;
+  readonly workerPid?: number;
+  readonly planned?: boolean;
+  readonly [key: string]: unknown;
+}
+
+/** A `gatehouse serve` primary started for one test; `logs` are its parsed JSON stdout lines. */
+interface Cluster {
+  readonly child: ChildProcess;
+  readonly baseUrl: string;
+  readonly port: number;
+  readonly logs: LogLine[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line matching, after `from` lines; rejects after `timeoutMs`. */
+  waitFor(match: (line: LogLine) => boolean, timeoutMs?: number, from?: number): Promise<LogLine>;
+  /** Pids of workers that are up and have not exited, according to the primary's log. */
+  liveWorkers(): number[];
+  stop(): Promise<void>;
+}
+
+const running = new Set<Cluster>();
+after(async () => {
+  for (const cluster of running) await cluster.stop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function startCluster(args: string[], env: Record<string, string> = {}, port?: number): Promise<Cluster> {
+  const entry = path.join(testDistDir(), 'src', 'cli', 'main.js');
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-cluster-'));
+  const listenPort = port ?? (await freePort());
+  const child = spawn(process.execPath, [entry, 'serve', ...args], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(listenPort),
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
+      GATEHOUSE_ARGON2_ITERATIONS: '1',
+      GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+      GATEHOUSE_GRACEFUL_TIMEOUT: '20s',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr?.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+      for (const wake of waiters) wake();
+    });
+  });
+
+  const waitFor: Cluster['waitFor'] = (match, timeoutMs = 30_000, from = 0) =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = logs.slice(from).find(match);
+        if (found !== undefined) {
+          done();
+          resolve(found);
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          done();
+          reject(new Error('the server exited while waiting for a log line'));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error('timed out waiting for a log line'));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const liveWorkers = (): number[] => {
+    const gone = new Set(logs.filter((l) => l.event === 'worker_exit').map((l) => l.workerPid));
+    return logs.filter((l) => l.event === 'worker_up' && !gone.has(l.workerPid)).map((l) => l.workerPid as number);
+  };
+
+  const cluster: Cluster = {
+    child,
+    port: listenPort,
+    baseUrl: `http://127.0.0.1:${listenPort}`,
+    logs,
+    exited,
+    waitFor,
+    liveWorkers,
+    async stop() {
+      running.delete(cluster);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Workers of a killed primary drain on disconnect; make sure none outlives the test.
+      for (const pid of liveWorkers()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  running.add(cluster);
+  return cluster;
+}
+
+async function waitForWorkers(cluster: Cluster, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (cluster.liveWorkers().length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${cluster.liveWorkers().length} of ${count} workers came up`);
+    if (cluster.child.exitCode !== null) throw new Error('the server exited');
+    await sleep(50);
+  }
+}
+
+async function accessToken(baseUrl: string): Promise<string> {
+  const credentials = JSON.stringify({ username: 'loadtester', password: 'load tester password' });
+  const headers = { 'content-type': 'application/json' };
+  const created = await fetch(`${baseUrl}/api/users/`, { method: 'POST', headers, body: credentials });
+  assert.equal(created.status, 201);
+  const login = await fetch(`${baseUrl}/api/token/`, { method: 'POST', headers, body: credentials });
+  assert.equal(login.status, 200);
+  const body = (await login.json()) as { access: string };
+  return body.access;
+}
+
+interface LoadResult {
+  ok: number;
+  failed: number;
+  /** Successes that completed after `mark()` was called. */
+  okAfterMark: number;
+}
+
+/** `concurrency` keep-alive loops calling GET /api/me/ until `stop()`. */
+function startLoad(baseUrl: string, token: string, concurrency = 8): { mark(): void; stop(): Promise<LoadResult> } {
+  const result: LoadResult = { ok: 0, failed: 0, okAfterMark: 0 };
+  let marked = false;
+  let stopped = false;
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const response = await fetch(`${baseUrl}/api/me/`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(15_000),
+        });
+        await response.arrayBuffer();
+        if (response.status === 200) {
+          result.ok++;
+          if (marked) result.okAfterMark++;
+        } else result.failed++;
+      } catch {
+        result.failed++;
+      }
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  return {
+    mark: () => (marked = true),
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return result;
+    },
+  };
+}
+
+describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
+  test('kill -9 of a worker under load: the load keeps succeeding and the worker is replaced', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    try {
+      await waitForWorkers(cluster, 2);
+      const token = await accessToken(cluster.baseUrl);
+      const load = startLoad(cluster.baseUrl, token);
+      await sleep(500);
+      const [victim] = cluster.liveWorkers();
+      assert.ok(victim !== undefined);
+      const seen = cluster.logs.length;
+      process.kill(victim, 'SIGKILL');
+      load.mark();
+      const exitLine = await cluster.waitFor((l) => l.event === 'worker_exit' && l.workerPid === victim, 10_000, seen);
+      assert.equal(exitLine.planned, false);
+      await cluster.waitFor((l) => l.event === 'worker_up', 30_000, seen);
+      await sleep(500);
+      const result = await load.stop();
+      assert.ok(result.okAfterMark > 0, 'requests kept succeeding after the kill');
+      // Only requests on the killed worker's connections may fail: at most one per connection.
+      assert.ok(result.failed <= 8, `${result.failed} failed requests`);
+      assert.equal(cluster.liveWorkers().length, 2);
+      assert.ok(!cluster.liveWorkers().includes(victim));
+      const metrics = await (await fetch(`${cluster.baseUrl}/metrics`)).text();
+      assert.match(metrics, /gatehouse_worker_restarts_total\{reason="crash"\} 1/);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('SIGHUP under load: every worker is replaced and no request fails', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    try {
+      await waitForWorkers(cluster, 2);
+      const before = cluster.liveWorkers();
+      const token = await accessToken(cluster.baseUrl);
+      const load = startLoad(cluster.baseUrl, token);
+      await sleep(300);
+      const seen = cluster.logs.length;
+      cluster.child.kill('SIGHUP');
+      await cluster.waitFor((l) => l.event === 'reload_finished', 90_000, seen);
+      await sleep(300);
+      const result = await load.stop();
+      assert.equal(result.failed, 0);
+      assert.ok(result.ok > 0);
+      const afterReload = cluster.liveWorkers();
+      assert.equal(afterReload.length, 2);
+      for (const pid of before) assert.ok(!afterReload.includes(pid), 'old workers are gone');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('--max-requests recycles workers under load with no failed request', async () => {
+    const cluster = await startCluster(['--workers', '2', '--max-requests', '150', '--max-requests-jitter', '50']);
+    try {
+      await waitForWorkers(cluster, 2);
+      const token = await accessToken(cluster.baseUrl);
+      const seen = cluster.logs.length;
+      const load = startLoad(cluster.baseUrl, token, 4);
+      await cluster.waitFor((l) => l.event === 'worker_exit' && l.planned === true, 60_000, seen);
+      const result = await load.stop();
+      assert.equal(result.failed, 0);
+      assert.ok(cluster.logs.some((l) => l.event === 'worker_max_requests'));
+      assert.ok(!cluster.logs.some((l) => l.event === 'worker_exit' && l.planned === false), 'no worker crashed');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('SIGTERM: an in-flight request completes, then the primary exits 0', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    try {
+      await waitForWorkers(cluster, 2);
+      await accessToken(cluster.baseUrl);
+      const body = JSON.stringify({ username: 'loadtester', password: 'load tester password' });
+      const half = Math.floor(body.length / 2);
+      // A login whose body is only half sent is in flight until we finish it.
+      let held = (): void => undefined;
+      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${cluster.baseUrl}/api/token/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, half));
+        held = () => req.end(body.slice(half));
+      });
+      await sleep(300);
+      const seen = cluster.logs.length;
+      cluster.child.kill('SIGTERM');
+      await cluster.waitFor((l) => l.event === 'shutdown_started', 10_000, seen);
+      await sleep(500);
+      assert.equal(cluster.child.exitCode, null, 'the primary waits for the in-flight request');
+      held();
+      const answered = await response;
+      assert.equal(answered.status, 200);
+      assert.ok('access' in (JSON.parse(answered.body) as object));
+      const { code } = await cluster.exited;
+      assert.equal(code, 0);
+      assert.deepEqual(cluster.liveWorkers(), []);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('workers that cannot stay up make the primary exit non-zero', async () => {
+    // The port is taken, so every worker fails to listen.
+    const blocker: Server = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    const cluster = await startCluster(['--workers', '2'], {}, port);
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const { code } = await Promise.race([
+        cluster.exited,
+        new Promise<{ code: number }>((resolve) => (timer = setTimeout(() => resolve({ code: -999 }), 90_000))),
+      ]);
+      clearTimeout(timer);
+      assert.notEqual(code, 0);
+      assert.notEqual(code, -999, 'the primary gave up in bounded time');
+      assert.ok(cluster.logs.some((l) => l.event === 'crash_loop'));
+    } finally {
+      await cluster.stop();
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});

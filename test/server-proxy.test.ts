@@ -1,0 +1,63 @@
+// X-Forwarded-For / X-Forwarded-Proto are believed only from GATEHOUSE_TRUSTED_PROXIES, as the
+// per-request log line (remoteAddress, protocol) shows.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { spawnServer, type SpawnedServer } from './support/spawn-server.js';
+
+interface RequestLine {
+  readonly path?: string;
+  readonly remoteAddress?: string;
+  readonly protocol?: string;
+  readonly reqId?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The log line of the one request to `path`, waiting for the worker to write it. */
+async function requestLine(server: SpawnedServer, path: string): Promise<RequestLine> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const line of server.logs().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const parsed = JSON.parse(line) as RequestLine;
+      if (parsed.path === path) return parsed;
+    }
+    if (Date.now() > deadline) throw new Error(`no log line for ${path}`);
+    await sleep(50);
+  }
+}
+
+async function forwardedCall(server: SpawnedServer, path: string): Promise<void> {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+  });
+  assert.equal(response.status, 200);
+  await response.arrayBuffer();
+}
+
+describe('trusted proxies', { timeout: 120_000 }, () => {
+  test('a connection from a trusted proxy address: the forwarded client address and scheme are used', async () => {
+    const server = await spawnServer({ GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_TRUSTED_PROXIES: '127.0.0.1,::1' });
+    try {
+      await forwardedCall(server, '/healthz');
+      const line = await requestLine(server, '/healthz');
+      assert.equal(line.remoteAddress, '203.0.113.7');
+      assert.equal(line.protocol, 'https');
+      assert.equal(typeof line.reqId, 'string');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a connection from any other address: X-Forwarded-* are ignored', async () => {
+    const server = await spawnServer({ GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_TRUSTED_PROXIES: '10.9.9.9' });
+    try {
+      await forwardedCall(server, '/healthz');
+      const line = await requestLine(server, '/healthz');
+      assert.equal(line.remoteAddress, '127.0.0.1');
+      assert.equal(line.protocol, 'http');
+    } finally {
+      await server.stop();
+    }
+  });
+});
