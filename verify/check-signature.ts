@@ -1,0 +1,79 @@
+import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import { compactVerify } from 'jose';
+import { ALGORITHM_SPECS } from './algorithms.js';
+import type { BoundKey } from './bind-keys.js';
+
+/**
+ * Which code checks the signature bytes once every strict pre-check has passed: `node` calls
+ * node:crypto with a KeyObject (fast, synchronous); `jose` calls jose's compactVerify (async
+ * WebCrypto). Both run against every conformance vector in the test suite.
+ */
+export type SignatureEngine = 'node' | 'jose';
+
+// Group orders, big-endian, padded to the signature half size (SEC 2).
+const CURVE_ORDER: Readonly<Record<string, Buffer>> = {
+  'P-256': Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex'),
+  'P-384': Buffer.from('ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973', 'hex'),
+  'P-521': Buffer.from('01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409', 'hex'),
+};
+
+function inRange(integer: Buffer, order: Buffer): boolean {
+  // 0 < x < n, both fixed width: rules out r or s of 0 or >= n (CVE-2022-21449 "psychic signatures").
+  return integer.some((byte) => byte !== 0) && Buffer.compare(integer, order) < 0;
+}
+
+/**
+ * Cheap shape checks every engine gets: exact signature length for the key, and ECDSA r and s
+ * strictly between 0 and the group order.
+ */
+export function signatureHasValidShape(key: BoundKey, signature: Buffer): boolean {
+  const spec = ALGORITHM_SPECS[key.alg];
+  switch (spec.family) {
+    case 'hmac':
+      return signature.length === spec.signatureBytes;
+    case 'rsa':
+    case 'pss':
+      return signature.length === Math.ceil((key.key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+    case 'ec': {
+      if (signature.length !== 2 * spec.size) return false;
+      const order = CURVE_ORDER[spec.curve] as Buffer;
+      return inRange(signature.subarray(0, spec.size), order) && inRange(signature.subarray(spec.size), order);
+    }
+    case 'eddsa':
+      return signature.length === 64;
+  }
+}
+
+/** Checks raw signature bytes over `data` with node:crypto, using only the key's bound algorithm. */
+export function verifyWithNodeCrypto(key: BoundKey, data: Buffer, signature: Buffer): boolean {
+  const spec = ALGORITHM_SPECS[key.alg];
+  try {
+    switch (spec.family) {
+      case 'hmac': {
+        const expected = createHmac(spec.hash, key.key).update(data).digest();
+        return expected.length === signature.length && timingSafeEqual(expected, signature);
+      }
+      case 'rsa':
+        return cryptoVerify(spec.hash, data, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, signature);
+      case 'pss':
+        // RFC 7518 §3.5: MGF1 with the same hash, salt exactly as long as the hash.
+        return cryptoVerify(spec.hash, data, { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.hashBytes }, signature);
+      case 'ec':
+        return cryptoVerify(spec.hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+      case 'eddsa':
+        return cryptoVerify(null, data, key.key, signature);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a whole compact JWS with jose, pinned to the key's bound algorithm. */
+export async function verifyWithJose(key: BoundKey, token: string): Promise<boolean> {
+  try {
+    await compactVerify(token, key.key, { algorithms: [key.alg] });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,62 @@
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+interface Frame {
+  readonly keys: Set<string> | undefined;
+  expectKey: boolean;
+}
+
+/**
+ * True when some object in already-valid JSON text repeats a member name. JSON.parse keeps the
+ * last duplicate silently, so two parsers could read two different headers or claim sets.
+ */
+function hasDuplicateMember(text: string): boolean {
+  const stack: Frame[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) {
+          escaped = true;
+          i++;
+        } else if (d === 0x22) break;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const raw = text.slice(start, i + 1);
+        // Escapes (\u0061 vs a) must compare equal, so decode only when there are any.
+        const name = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        if (top.keys.has(name)) return true;
+        top.keys.add(name);
+        top.expectKey = false;
+      }
+    } else if (c === 0x7b /* { */) stack.push({ keys: new Set(), expectKey: true });
+    else if (c === 0x5b /* [ */) stack.push({ keys: undefined, expectKey: false });
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) stack.pop();
+    else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Parses bytes as a strict UTF-8 JSON object: invalid UTF-8, a byte-order mark, a non-object
+ * value or a duplicate member name anywhere give `undefined`.
+ */
+export function parseStrictJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8.decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (hasDuplicateMember(text)) return undefined;
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,145 @@
+import { isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
+import type { BoundKey, KeySet } from './bind-keys.js';
+import { signatureHasValidShape, verifyWithJose, verifyWithNodeCrypto, type SignatureEngine } from './check-signature.js';
+import { decodeBase64url, isCanonicalBase64url } from './decode-base64url.js';
+import { VerifyError } from './errors.js';
+import { parseStrictJsonObject } from './parse-strict-json.js';
+
+/** Header members that would let a token choose its own key or change how it is read. */
+const FORBIDDEN_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'b64', 'zip', 'enc'] as const;
+
+/** A compact JWS that passed every check that does not need a key. */
+export interface ParsedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly alg: JwsAlgorithm;
+  readonly kid: string | undefined;
+  readonly token: string;
+  /** Index of the second `.`: the signing input is `token.slice(0, signingInputEnd)`. */
+  readonly signingInputEnd: number;
+  readonly payloadSegment: string;
+  readonly signature: Buffer;
+}
+
+export interface ParseOptions {
+  readonly maxTokenLength: number;
+  readonly algorithms: ReadonlySet<JwsAlgorithm>;
+}
+
+interface HeaderFacts {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly alg: JwsAlgorithm;
+  readonly kid: string | undefined;
+}
+
+// Tokens from one issuer share a few header segments: remember the ones that passed every check
+// (keyed by the exact segment text, per allow-list) so the hot path skips re-decoding them.
+const MAX_REMEMBERED_HEADERS = 64;
+const rememberedHeaders = new WeakMap<ReadonlySet<JwsAlgorithm>, Map<string, HeaderFacts>>();
+
+function fail(code: VerifyError['code'], message: string): never {
+  throw new VerifyError(code, message);
+}
+
+/**
+ * Strict, key-independent checks of a compact JWS, cheapest first: size (before any decoding),
+ * three canonical base64url segments, a UTF-8 JSON object header without duplicate members, an
+ * allowed `alg` (never `none` in any case), no key-carrying or unsupported headers, a non-empty
+ * signature.
+ */
+export function parseCompactJws(token: unknown, options: ParseOptions): ParsedJws {
+  if (typeof token !== 'string' || token === '') fail('token_missing', 'no token');
+  if (token.length > options.maxTokenLength) fail('token_too_large', 'token longer than the limit');
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second < 0 || token.indexOf('.', second + 1) >= 0) {
+    fail('token_malformed', 'not a compact JWS (three dot-separated segments)');
+  }
+  const headerSegment = token.slice(0, first);
+  const payloadSegment = token.slice(first + 1, second);
+  const signatureSegment = token.slice(second + 1);
+  if (!isCanonicalBase64url(payloadSegment) || !isCanonicalBase64url(signatureSegment)) {
+    fail('token_malformed', 'segment is not canonical base64url');
+  }
+  let remembered = rememberedHeaders.get(options.algorithms);
+  if (remembered === undefined) {
+    remembered = new Map();
+    rememberedHeaders.set(options.algorithms, remembered);
+  }
+  let facts = remembered.get(headerSegment);
+  if (facts === undefined) {
+    facts = checkHeader(headerSegment, options.algorithms);
+    if (remembered.size >= MAX_REMEMBERED_HEADERS) remembered.clear();
+    remembered.set(headerSegment, facts);
+  }
+  if (signatureSegment === '') fail('signature_invalid', 'signature is empty');
+  return {
+    ...facts,
+    token,
+    signingInputEnd: second,
+    payloadSegment,
+    signature: Buffer.from(signatureSegment, 'base64url'),
+  };
+}
+
+function checkHeader(headerSegment: string, algorithms: ReadonlySet<JwsAlgorithm>): HeaderFacts {
+  const headerBytes = decodeBase64url(headerSegment);
+  if (headerBytes === undefined) fail('token_malformed', 'segment is not canonical base64url');
+  const header = parseStrictJsonObject(headerBytes);
+  if (header === undefined) fail('token_malformed', 'header is not a strict JSON object');
+  const alg = header.alg;
+  if (typeof alg !== 'string') fail('token_malformed', 'header has no alg');
+  if (alg.toLowerCase() === 'none') fail('alg_not_allowed', 'unsecured tokens are not accepted');
+  if (!isJwsAlgorithm(alg) || !algorithms.has(alg)) fail('alg_not_allowed', 'alg is not allowed');
+  for (const name of FORBIDDEN_HEADERS) {
+    if (Object.hasOwn(header, name)) fail('header_not_allowed', `header parameter "${name}" is not accepted`);
+  }
+  if (Object.hasOwn(header, 'crit')) fail('crit_unsupported', 'no critical header extension is supported');
+  const kid = header.kid;
+  if (kid !== undefined && typeof kid !== 'string') fail('token_malformed', 'kid is not a string');
+  return { header: Object.freeze(header), alg, kid };
+}
+
+/**
+ * Checks a parsed token's signature with a key chosen by exact `kid`: the header `alg` must be the
+ * key's bound algorithm; never trusted to pick one.
+ */
+export async function checkJwsSignature(parsed: ParsedJws, key: BoundKey, engine: SignatureEngine): Promise<void> {
+  if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
+  if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
+  const valid = engine === 'node'
+    ? verifyWithNodeCrypto(key, Buffer.from(parsed.token.slice(0, parsed.signingInputEnd), 'latin1'), parsed.signature)
+    : await verifyWithJose(key, parsed.token);
+  if (!valid) fail('signature_invalid', 'signature is invalid');
+}
+
+/** Looks a key up by the header's exact `kid` (no `kid`: only when the set has a single key). */
+export function selectKey(parsed: ParsedJws, keys: KeySet): BoundKey {
+  return keys.find(parsed.kid) ?? fail('unknown_kid', 'no key has this kid');
+}
+
+/** A compact JWS whose signature checked out; the payload is still unparsed bytes. */
+export interface VerifiedJws {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: Buffer;
+  readonly key: BoundKey;
+}
+
+/**
+ * The JWS layer alone, with the key set fixed: every strict check, key selection and the
+ * signature, but no claims (the payload need not be JSON). Used by the conformance vectors; use
+ * {@link createVerifier} for tokens.
+ *
+ * @example
+ * const keys = bindJwks(jwks, ['ES256']);
+ * const { payload } = await verifySignature(token, keys, { algorithms: ['ES256'] });
+ */
+export async function verifySignature(
+  token: unknown,
+  keys: KeySet,
+  options: { algorithms: readonly JwsAlgorithm[]; maxTokenLength?: number; engine?: SignatureEngine },
+): Promise<VerifiedJws> {
+  const parsed = parseCompactJws(token, { maxTokenLength: options.maxTokenLength ?? 8192, algorithms: new Set(options.algorithms) });
+  const key = selectKey(parsed, keys);
+  await checkJwsSignature(parsed, key, options.engine ?? 'node');
+  return { header: parsed.header, payload: Buffer.from(parsed.payloadSegment, 'base64url'), key };
+}
