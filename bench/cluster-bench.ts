@@ -128,8 +128,18 @@ interface Endpoint {
  * @example
  * const { rows, rss } = await benchCluster({ workers: 2, durationSeconds: 10 });
  */
-export async function benchCluster(options: { workers: number; durationSeconds: number }): Promise<ClusterBenchResult> {
+export interface ClusterBenchOptions {
+  readonly workers: number;
+  readonly durationSeconds: number;
+  /** Extra GATEHOUSE_* settings for the Gatehouse server (for example the algorithm). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Which endpoints to load; default all three. */
+  readonly endpoints?: readonly ('me' | 'refresh' | 'login')[];
+}
+
+export async function benchCluster(options: ClusterBenchOptions): Promise<ClusterBenchResult> {
   const { workers, durationSeconds } = options;
+  const wanted = new Set(options.endpoints ?? ['me', 'refresh', 'login']);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
   const gatehousePort = await freePort();
   const barePort = await freePort();
@@ -143,6 +153,7 @@ export async function benchCluster(options: { workers: number; durationSeconds: 
       GATEHOUSE_ROTATE_REFRESH_TOKENS: 'off',
       GATEHOUSE_LOGIN_RATE_LIMIT: '0',
       GATEHOUSE_LOG_LEVEL: 'info',
+      ...options.env,
     },
     stdio: 'ignore',
   });
@@ -163,14 +174,15 @@ export async function benchCluster(options: { workers: number; durationSeconds: 
     if (login.status !== 200) throw new Error(`login failed with ${login.status}`);
     const tokens = (await login.json()) as { access: string; refresh: string };
 
-    const endpoints: Endpoint[] = [
-      { name: 'GET /api/me/', path: '/api/me/', method: 'GET', headers: { authorization: `Bearer ${tokens.access}` } },
-      { name: 'POST /api/token/refresh/', path: '/api/token/refresh/', method: 'POST', headers: json, body: JSON.stringify({ refresh: tokens.refresh }) },
-      { name: 'POST /api/token/', path: '/api/token/', method: 'POST', headers: json, body: credentials },
+    const all: Array<Endpoint & { key: 'me' | 'refresh' | 'login' }> = [
+      { key: 'me', name: 'GET /api/me/', path: '/api/me/', method: 'GET', headers: { authorization: `Bearer ${tokens.access}` } },
+      { key: 'refresh', name: 'POST /api/token/refresh/', path: '/api/token/refresh/', method: 'POST', headers: json, body: JSON.stringify({ refresh: tokens.refresh }) },
+      { key: 'login', name: 'POST /api/token/', path: '/api/token/', method: 'POST', headers: json, body: credentials },
     ];
+    const endpoints: Endpoint[] = all.filter((endpoint) => wanted.has(endpoint.key));
     // Warm both up (JIT, caches) so the first endpoint is not penalised.
     for (const url of [gatehouseUrl, bareUrl]) {
-      await load({ url: `${url}${endpoints[0]?.path ?? '/'}`, connections: CONNECTIONS, duration: 2, headers: endpoints[0]?.headers ?? {} });
+      await load({ url: `${url}${all[0]?.path ?? '/'}`, connections: CONNECTIONS, duration: 2, headers: all[0]?.headers ?? {} });
     }
 
     const workerPids = childPids(gatehouse.pid ?? -1);

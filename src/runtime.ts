@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
-import { buildApp, type BuildAppOptions } from './http/build-app.js';
+import { buildApp } from './http/build-app.js';
+import { createLogger } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
 import { countRefresh } from './metrics/metrics.js';
@@ -49,8 +50,13 @@ export async function prepare(config: Config): Promise<void> {
   }
 }
 
+export interface RuntimeOptions {
+  /** `false` silences logging (tests); default: JSON lines on stdout at GATEHOUSE_LOG_LEVEL. */
+  readonly logger?: false;
+}
+
 /** One serving process: store, keys, services and the Fastify app. */
-export async function createRuntime(config: Config, options: BuildAppOptions = {}): Promise<Runtime> {
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const store = await openConfiguredStore(config);
   let ring: KeyRing;
   try {
@@ -82,6 +88,7 @@ export async function createRuntime(config: Config, options: BuildAppOptions = {
     observe: () => countRefresh('reused'),
   };
   let draining = false;
+  const logger = options.logger === false ? false : createLogger(config.logLevel);
   const app = await buildApp(
     {
       config,
@@ -92,7 +99,7 @@ export async function createRuntime(config: Config, options: BuildAppOptions = {
       isDraining: () => draining,
       redis,
     },
-    options,
+    { logger },
   );
   let closed: Promise<void> | undefined;
   return {
@@ -110,6 +117,7 @@ export async function createRuntime(config: Config, options: BuildAppOptions = {
         } finally {
           redis?.disconnect();
           await store.close();
+          if (logger !== false) logger.flush();
         }
       })();
       return closed;

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { ALGORITHMS } from '../src/config/schema.js';
+import { generatePrivateKey } from '../src/tokens/key-material.js';
+import { createVerifier } from '../verify/index.js';
 import { describe, it } from 'node:test';
 import { isGatehouseError } from '../src/errors.js';
 import { buildClaims, type TokenClaims } from '../src/tokens/claims.js';
@@ -91,5 +95,21 @@ describe('tokens', () => {
     await refused(token, options({ cache, now: NOW + 301 }));
     for (let i = 0; i < 3; i++) cache.set(`t${i}`, buildClaims({ ...base, jti: String(i) }));
     assert.equal(cache.size, 2, 'bounded');
+  });
+
+  it('signs every algorithm so that jose and gatehouse/verify accept the token', async () => {
+    for (const algorithm of ALGORITHMS) {
+      const key = algorithm.startsWith('HS')
+        ? hmacRingKey(randomBytes(64).toString('hex'), algorithm)
+        : asymmetricRingKey(generatePrivateKey(algorithm), algorithm, 'test');
+      const token = await signToken(createKeyRing(key), buildClaims({ ...base, now: Math.floor(Date.now() / 1000) }));
+      const { payload, protectedHeader } = await jwtVerify(token, key.verifyKey, { algorithms: [algorithm] });
+      assert.equal(protectedHeader.kid, key.kid, algorithm);
+      assert.equal(payload.user_id, 7);
+      const verifier = key.publicJwk
+        ? createVerifier({ jwks: { keys: [key.publicJwk as JsonWebKey] }, algorithms: [algorithm] })
+        : createVerifier({ secret: key.verifyKey as Uint8Array, algorithms: [algorithm] });
+      assert.equal((await verifier.verify(token)).user_id, 7, algorithm);
+    }
   });
 });

@@ -32,7 +32,9 @@ function makeKeySet(keys: readonly BoundKey[]): KeySet {
   const only = keys.length === 1 ? keys[0] : undefined;
   return {
     keys,
-    find: (kid) => (kid === undefined ? only : byKid.get(kid)),
+    // A lone key without an id (a shared secret) has no id to compare, so it answers any kid:
+    // simplejwt and Gatehouse HS tokens name a kid the secret itself cannot carry.
+    find: (kid) => (kid === undefined || (only !== undefined && only.kid === undefined) ? only : byKid.get(kid)),
   };
 }
 

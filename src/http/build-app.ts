@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../errors.js';
 import type { AppContext } from './app-context.js';
@@ -9,7 +10,7 @@ import { answerClientError, sendError, toPublicError } from './error-response.js
 import { answerUnroutedRequests } from './method-not-allowed.js';
 import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
-import { logEachRequest, loggerOptions } from './request-log.js';
+import { logEachRequest } from './request-log.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -17,8 +18,8 @@ import { userRoutes } from './routes/user-routes.js';
 import { serveWebPage } from './web-page.js';
 
 export interface BuildAppOptions {
-  /** Overrides the pino logger (tests pass `false` or a stream-backed logger). */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** The process logger (see createLogger); `false` for none (tests). */
+  readonly logger: Logger | false;
 }
 
 /**
@@ -26,10 +27,12 @@ export interface BuildAppOptions {
  * limits and the demo page. Not listening yet: the caller (a worker, or a test using
  * `inject`) decides.
  */
-export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config.logLevel),
+    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
+    // Requests share the process logger: a child logger per request costs more than the line.
+    childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -45,7 +48,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   app.setErrorHandler(async (error, request, reply) => {
     const publicError = toPublicError(error);
-    if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (publicError.status >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
     return sendError(reply, publicError);
   });
   answerUnroutedRequests(app);
@@ -53,7 +56,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   limitHandlerTime(app, config.requestTimeout * 1000);
 
   await registerBodyParsers(app);
-  await app.register(cookie);
+  // Only cookie mode reads or sets cookies; elsewhere the parsing hook would be wasted work.
+  if (config.refreshCookie) await app.register(cookie);
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...config.corsOrigins],
@@ -73,17 +77,36 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   return app;
 }
 
-/** A handler that runs past the request timeout is answered 503 rather than left hanging. */
+/**
+ * A handler that runs past the request timeout is answered 503 rather than left hanging. One
+ * sweep a second over the requests in flight (oldest first) instead of a timer per request.
+ */
 function limitHandlerTime(app: FastifyInstance, timeoutMs: number): void {
-  const timers = new WeakMap<object, NodeJS.Timeout>();
-  app.addHook('onRequest', async (request, reply) => {
-    const timer = setTimeout(() => {
-      if (!reply.sent) void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
-    }, timeoutMs);
-    timer.unref();
-    timers.set(request, timer);
+  const inFlight = new Map<FastifyReply, number>();
+  const sweep = setInterval(() => {
+    const cutoff = Date.now() - timeoutMs;
+    for (const [reply, startedAt] of inFlight) {
+      if (startedAt > cutoff) break;
+      inFlight.delete(reply);
+      if (!reply.sent && !reply.raw.destroyed) void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
+    }
+  }, Math.min(1000, timeoutMs));
+  sweep.unref();
+  app.addHook('onRequest', (_request, reply, done) => {
+    inFlight.set(reply, Date.now());
+    done();
   });
-  app.addHook('onResponse', async (request) => {
-    clearTimeout(timers.get(request));
+  const forget = (_request: unknown, reply: FastifyReply, done: () => void): void => {
+    inFlight.delete(reply);
+    done();
+  };
+  app.addHook('onResponse', forget);
+  app.addHook('onRequestAbort', (request, done) => {
+    for (const reply of inFlight.keys()) if (reply.request === request) inFlight.delete(reply);
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep);
+    done();
   });
 }

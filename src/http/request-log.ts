@@ -1,19 +1,23 @@
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { destination, pino, type Logger } from 'pino';
 import { observeRequest } from '../metrics/metrics.js';
 
-/** Anything that could hold a secret is redacted, should it ever reach a log object. */
+/**
+ * Paths that could hold a secret, redacted should one ever reach a log object. Top-level and
+ * fixed paths only: wildcard paths cost on every line, and our lines are built field by field.
+ */
 const REDACT = [
-  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]',
-  'headers.authorization', 'headers.cookie', 'body', 'req.body',
-  '*.password', '*.refresh', '*.access', '*.token', '*.signingKey', '*.databaseUrl',
+  'authorization', 'cookie', 'password', 'refresh', 'access', 'token', 'body',
+  'headers.authorization', 'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
+  'err.config', 'err.body',
 ];
 
-/** pino options: JSON lines with secrets redacted (request logging is ours: see logEachRequest). */
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
-  return {
-    level,
-    redact: { paths: REDACT, censor: '[redacted]' },
-  };
+/**
+ * The process logger: JSON lines on stdout, secrets redacted, written asynchronously (under load
+ * pino batches lines into fewer writes; `flush()` on shutdown).
+ */
+export function createLogger(level: string): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, destination({ dest: 1, sync: false }));
 }
 
 /**
@@ -21,12 +25,12 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
  * address as trusted-proxy rules see it) and the request metrics.
  */
 export function logEachRequest(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    const seconds = reply.elapsedTime / 1000;
-    observeRequest(route, request.method, reply.statusCode, seconds);
+    observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
       {
+        reqId: request.id,
         method: request.method,
         path: request.url.split('?', 1)[0],
         route,
@@ -37,5 +41,6 @@ export function logEachRequest(app: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

@@ -34,10 +34,10 @@ export async function runWorker(config: Config): Promise<void> {
   const { app } = runtime;
   const drainer = trackConnections(app.server);
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    // Ends each keep-alive connection after its current response, so clients move to live workers.
-    if (drainer.draining) reply.header('connection', 'close');
-    return payload;
+  // Ends each keep-alive connection after its current response, so clients move to live workers.
+  // A plain 'request' listener (before any reply is written) rather than a hook on every response.
+  app.server.on('request', (_request, response) => {
+    if (drainer.draining && !response.headersSent) response.setHeader('connection', 'close');
   });
   watchRequestBudget(config, app);
 
@@ -73,7 +73,7 @@ function watchRequestBudget(config: Config, app: FastifyInstance): void {
   if (config.maxRequests <= 0 || !cluster.isWorker) return;
   const budget = config.maxRequests + randomInt(0, config.maxRequestsJitter + 1);
   let served = 0;
-  app.addHook('onResponse', async () => {
+  app.server.on('request', () => {
     served += 1;
     if (served === budget && process.connected) process.send?.({ type: RECYCLE });
   });

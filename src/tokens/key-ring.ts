@@ -1,7 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import type { Algorithm } from '../config/schema.js';
 
-/** Key material jose accepts: a Node KeyObject/CryptoKey for asymmetric keys, bytes for HMAC. */
-export type KeyMaterial = CryptoKey | import('node:crypto').KeyObject | Uint8Array;
+/** Key material: a Node KeyObject for asymmetric keys, bytes for HMAC secrets. */
+export type KeyMaterial = KeyObject | Uint8Array;
 
 /** One key, bound to exactly one algorithm: a token is only ever checked with `algorithm`. */
 export interface RingKey {

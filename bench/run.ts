@@ -1,0 +1,65 @@
+// `npm run bench`: every figure next to its baseline, measured in the same run on this machine.
+// 1. HTTP, one worker: Gatehouse vs a bare node:http server answering the same JSON.
+// 2. HTTP, two workers side by side (cluster), with worker RSS at start and end of ~60 s of load.
+// 3. GET /api/me/ with the default algorithm, with and without the verified-token cache.
+// 4. Token signing and verification per algorithm vs raw node:crypto.
+import { availableParallelism } from 'node:os';
+import { benchCluster, type ClusterBenchRow } from './cluster-bench.js';
+import { benchVerify } from './verify-bench.js';
+
+const quick = process.argv.includes('--quick');
+const seconds = quick ? 3 : 10;
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function percent(value: number, baseline: number): string {
+  return baseline === 0 ? '-' : `${Math.round((100 * value) / baseline)}%`;
+}
+
+function printRows(rows: readonly ClusterBenchRow[]): void {
+  print('| endpoint | Gatehouse req/s | p99 ms | bare node:http req/s | p99 ms | ratio |');
+  print('|---|---|---|---|---|---|');
+  for (const row of rows) {
+    print(`| ${row.endpoint} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${row.bare.p99} | ${percent(row.gatehouse.rps, row.bare.rps)} |`);
+  }
+  print();
+}
+
+const mb = (bytes: readonly number[]): string => bytes.map((b) => `${(b / 1048576).toFixed(1)} MB`).join(', ');
+
+print(`Gatehouse benchmark — ${new Date().toISOString()}, ${availableParallelism()} CPUs, Node ${process.version}${quick ? ' (quick)' : ''}`);
+print('Loopback load with autocannon (32 connections). Logging at info, as in production.');
+print('Refresh runs with rotation off so one token can be replayed; login uses OWASP argon2 cost.');
+print();
+
+print(`## One worker (${seconds} s per endpoint)`);
+const single = await benchCluster({ workers: 1, durationSeconds: seconds });
+printRows(single.rows);
+
+const clusterSeconds = quick ? 3 : 20;
+print(`## Two workers (${clusterSeconds} s per endpoint)`);
+const pair = await benchCluster({ workers: 2, durationSeconds: clusterSeconds });
+printRows(pair.rows);
+print(`Worker RSS at start: ${mb(pair.rss.start)}; at end: ${mb(pair.rss.end)}`);
+print();
+
+print(`## GET /api/me/ (ES256, one worker): verified-token cache on vs off (${seconds} s each)`);
+const cacheOn = await benchCluster({ workers: 1, durationSeconds: seconds, endpoints: ['me'], env: { GATEHOUSE_VERIFIED_TOKEN_CACHE: 'on' } });
+const cacheOff = await benchCluster({ workers: 1, durationSeconds: seconds, endpoints: ['me'], env: { GATEHOUSE_VERIFIED_TOKEN_CACHE: 'off' } });
+print('| cache | Gatehouse req/s | p99 ms | bare req/s | ratio |');
+print('|---|---|---|---|---|');
+for (const [name, result] of [['on', cacheOn], ['off', cacheOff]] as const) {
+  const row = result.rows[0];
+  if (row !== undefined) print(`| ${name} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${percent(row.gatehouse.rps, row.bare.rps)} |`);
+}
+print();
+
+print('## Tokens: operations per second, Gatehouse vs raw node:crypto (same key, same input)');
+const tokens = await benchVerify({ durationMs: quick ? 200 : 800 });
+print('| alg | sign | raw sign | % | verify (no cache) | raw verify | % | verify (cached) |');
+print('|---|---|---|---|---|---|---|---|');
+for (const row of tokens) {
+  print(`| ${row.algorithm} | ${row.signOps} | ${row.rawSignOps} | ${percent(row.signOps, row.rawSignOps)} | ${row.verifyOps} | ${row.rawVerifyOps} | ${percent(row.verifyOps, row.rawVerifyOps)} | ${row.cachedVerifyOps} |`);
+}
