@@ -1,10 +1,12 @@
 // `npm run bench`: every figure next to its baseline, measured in the same run on this machine.
-// 1. HTTP, one worker: Gatehouse vs a bare node:http server answering the same JSON.
+// 1. HTTP, one worker: Gatehouse vs a bare node:http server answering the same JSON, and the
+//    floor: a one-route Fastify app vs the same bare server.
 // 2. HTTP, two workers side by side (cluster), with worker RSS at start and end of ~60 s of load.
 // 3. GET /api/me/ with the default algorithm, with and without the verified-token cache.
 // 4. Token signing and verification per algorithm vs raw node:crypto.
 import { availableParallelism } from 'node:os';
 import { benchCluster, type ClusterBenchRow } from './cluster-bench.js';
+import { benchFastifyFloor } from './fastify-floor.js';
 import { benchVerify } from './verify-bench.js';
 
 const quick = process.argv.includes('--quick');
@@ -39,6 +41,11 @@ const single = await benchCluster({ workers: 1, durationSeconds: seconds });
 printRows(single.rows);
 
 const clusterSeconds = quick ? 3 : 20;
+print(`## The floor: a bare Fastify route vs bare node:http, one process (${seconds} s each)`);
+const floor = await benchFastifyFloor(seconds);
+print(`Fastify ${floor.fastify.rps} req/s (p99 ${floor.fastify.p99} ms) vs node:http ${floor.bare.rps} req/s (p99 ${floor.bare.p99} ms): ${percent(floor.fastify.rps, floor.bare.rps)}`);
+print();
+
 print(`## Two workers (${clusterSeconds} s per endpoint)`);
 const pair = await benchCluster({ workers: 2, durationSeconds: clusterSeconds });
 printRows(pair.rows);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { testDistDir } from './support/spawn-server.js';
+import { freePort } from './support/spawn-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,17 +37,6 @@ const running = new Set<Cluster>();
 after(async () => {
   for (const cluster of running) await cluster.stop();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function startCluster(args: string[], env: Record<string, string> = {}, port?: number): Promise<Cluster> {
   const entry = path.join(testDistDir(), 'src', 'cli', 'main.js');

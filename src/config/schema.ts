@@ -1,13 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { SUPPORTED_ALGORITHMS } from '../../verify/algorithms.js';
 import { duration, flag, integer, list, oneOf, optionalText, rateLimit, text } from './setting.js';
 
-export const ALGORITHMS = [
-  'HS256', 'HS384', 'HS512',
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512',
-  'EdDSA',
-] as const;
+/** Every JWS algorithm Gatehouse signs with: the ones gatehouse/verify checks. */
+export const ALGORITHMS = SUPPORTED_ALGORITHMS;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
