@@ -50,6 +50,23 @@ export async function prepare(config: Config): Promise<void> {
   }
 }
 
+/** How long a starting process waits for Redis before serving with per-request fallbacks. */
+const REDIS_CONNECT_MS = 5000;
+
+/** Resolves when Redis is ready, or after `ms` (commands then fail fast and limits are skipped). */
+function connected(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
+}
+
 export interface RuntimeOptions {
   /** `false` silences logging (tests); default: JSON lines on stdout at GATEHOUSE_LOG_LEVEL. */
   readonly logger?: false;
@@ -72,6 +89,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis?.on('error', () => undefined); // rate limits skip on error; never log the URL
+  if (redis !== undefined) await connected(redis, REDIS_CONNECT_MS);
   const clock = Date.now;
   const hasher = new PasswordHasher({
     memoryKib: config.argon2MemoryKib,
