@@ -34,10 +34,10 @@ export async function runWorker(config: Config): Promise<void> {
   const { app } = runtime;
   const drainer = trackConnections(app.server);
 
-  // Ends each keep-alive connection after its current response, so clients move to live workers.
-  // A plain 'request' listener (before any reply is written) rather than a hook on every response.
-  app.server.on('request', (_request, response) => {
-    if (drainer.draining && !response.headersSent) response.setHeader('connection', 'close');
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    // Ends each keep-alive connection after its current response, so clients move to live workers.
+    if (drainer.draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
   watchRequestBudget(config, app);
 
