@@ -10,10 +10,20 @@ import { loginsTotal, refreshesTotal, registry, requestDuration, requestsTotal }
  * observeRequest('/api/me/', 'GET', 200, 0.0012);
  */
 export function observeRequest(route: string, method: string, status: number, seconds: number): void {
-  const labels = { route, method, status: String(status) };
-  requestsTotal.inc(labels);
-  requestDuration.observe(labels, seconds);
+  const key = `${method} ${status} ${route}`;
+  let children = requestChildren.get(key);
+  if (children === undefined) {
+    const labels = { route, method, status: String(status) };
+    children = { count: requestsTotal.labels(labels), duration: requestDuration.labels(labels) };
+    // Routes are the app's fixed route patterns, so the number of keys stays small.
+    requestChildren.set(key, children);
+  }
+  children.count.inc();
+  children.duration.observe(seconds);
 }
+
+/** Label children by route, method and status: looking labels up per request costs more than counting. */
+const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
 
 /**
  * Counts one password login.
