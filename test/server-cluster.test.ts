@@ -1,14 +1,13 @@
 // gatehouse serve as real processes: a primary and its workers, under a steady loopback load.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { testDistDir } from './support/spawn-server.js';
-import { freePort } from './support/spawn-server.js';
+import { freePort, testDistDir } from './support/spawn-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -250,6 +249,40 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       for (const pid of before) assert.ok(!afterReload.includes(pid), 'old workers are gone');
     } finally {
       await cluster.stop();
+    }
+  });
+
+  test('SIGHUP applies an edited GATEHOUSE_ENV_FILE; a broken one is refused and nothing changes', async () => {
+    const envDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-envfile-'));
+    const envFile = path.join(envDir, 'gatehouse.env');
+    await writeFile(envFile, '# settings\nGATEHOUSE_ACCESS_TOKEN_LIFETIME=5m\n');
+    const cluster = await startCluster(['--workers', '1'], { GATEHOUSE_ENV_FILE: envFile });
+    const lifetime = async (token?: string): Promise<number> => {
+      token ??= ((await (await fetch(`${cluster.baseUrl}/api/token/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'loadtester', password: 'load tester password' }),
+      })).json()) as { access: string }).access;
+      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number; iat: number };
+      return claims.exp - claims.iat;
+    };
+    try {
+      await waitForWorkers(cluster, 1);
+      assert.equal(await lifetime(await accessToken(cluster.baseUrl)), 300);
+
+      await writeFile(envFile, 'GATEHOUSE_ACCESS_TOKEN_LIFETIME=5 fortnights\n');
+      let seen = cluster.logs.length;
+      cluster.child.kill('SIGHUP');
+      await cluster.waitFor((l) => l.event === 'reload_refused', 30_000, seen);
+
+      await writeFile(envFile, 'GATEHOUSE_ACCESS_TOKEN_LIFETIME=2m\n');
+      seen = cluster.logs.length;
+      cluster.child.kill('SIGHUP');
+      await cluster.waitFor((l) => l.event === 'reload_finished', 90_000, seen);
+      assert.equal(await lifetime(), 120);
+    } finally {
+      await cluster.stop();
+      await rm(envDir, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { environmentWithFile } from '../config/env-file.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import { isGatehouseError } from '../errors.js';
@@ -60,7 +61,7 @@ async function run(argv: readonly string[]): Promise<void> {
     out(configExample());
     return;
   }
-  const config = loadConfig(process.env);
+  const config = loadConfig(environmentWithFile(process.env));
   switch (command) {
     case 'serve':
       return serve(serveConfig(config, args));

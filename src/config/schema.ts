@@ -13,6 +13,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * generated from this (`gatehouse config example`). Add a setting here and nowhere else.
  */
 export const SCHEMA = {
+  // Where settings come from (read before the rest; see src/config/env-file.ts)
+  envFile: optionalText('GATEHOUSE_ENV_FILE', 'A KEY=value file whose settings override the environment; re-read by the workers of a SIGHUP rolling restart.'),
+
   // Where it listens and what it stores
   host: text('HOST', '127.0.0.1', 'Address to listen on.'),
   port: integer('PORT', 8000, 0, 65535, 'TCP port to listen on.'),

@@ -1,6 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
+import { environmentWithFile } from '../config/env-file.js';
+import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
+import { isGatehouseError } from '../errors.js';
 import { answerClusterMetrics, countWorkerRestart } from '../metrics/cluster-metrics.js';
 import { prepare } from '../runtime.js';
 import { DRAIN, RECYCLE, isSupervisorMessage } from './worker-messages.js';
@@ -214,6 +217,13 @@ class Primary {
 
   private reload(): void {
     if (this.shuttingDown) return;
+    try {
+      // New workers read the settings afresh: refuse a reload they could not start with.
+      loadConfig(environmentWithFile(process.env));
+    } catch (error) {
+      this.log.error({ event: 'reload_refused', reason: isGatehouseError(error) ? error.message : 'unreadable settings' }, 'SIGHUP ignored: fix the settings');
+      return;
+    }
     this.log.info({ event: 'reload_started' }, 'SIGHUP: rolling restart');
     this.enqueue(async () => {
       const current = [...this.children.values()].filter((c) => !c.retiring);
