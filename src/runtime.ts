@@ -7,7 +7,6 @@ import { buildApp } from './http/build-app.js';
 import { createLogger } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
-import { countRefresh } from './metrics/metrics.js';
 import type { SessionContext } from './sessions/session-context.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -83,7 +82,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     throw error;
   }
   const reload = setInterval(() => {
-    loadKeyRing(store, config, Date.now()).then((next) => (ring = next), () => undefined);
+    loadKeyRing(store, config, Date.now(), ring).then((next) => (ring = next), () => undefined);
   }, KEY_RELOAD_MS);
   reload.unref();
 
@@ -103,7 +102,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     cache: config.verifiedTokenCache ? new VerifiedTokenCache() : undefined,
     clock,
     randomUUID,
-    observe: () => countRefresh('reused'),
   };
   let draining = false;
   const logger = options.logger === false ? false : createLogger(config.logLevel);

@@ -126,6 +126,20 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    it('counts a detected reuse once, as reused rather than as a failure', async () => {
+      const { metricsText } = await import('../src/metrics/metrics.js');
+      const count = async (outcome: string) => {
+        const { body } = await metricsText();
+        return Number(new RegExp(`gatehouse_token_refreshes_total\\{outcome="${outcome}"\\} (\\d+)`).exec(body)?.[1] ?? 0);
+      };
+      const { refresh } = await t.login(await newUser(), PASSWORD);
+      assert.equal((await t.request('POST', '/api/token/refresh/', { refresh })).statusCode, 200);
+      const [reusedBefore, failedBefore] = [await count('reused'), await count('failure')];
+      assert.equal((await t.request('POST', '/api/token/refresh/', { refresh })).statusCode, 401);
+      assert.equal(await count('reused'), reusedBefore + 1);
+      assert.equal(await count('failure'), failedBefore);
+    });
+
     it('gives new tokens to exactly one of 20 concurrent refreshes of one token', async () => {
       const { refresh } = await t.login(await newUser(), PASSWORD);
       const responses = await Promise.all(Array.from({ length: 20 }, () => t.request('POST', '/api/token/refresh/', { refresh })));

@@ -122,7 +122,8 @@ describe('key rotation', () => {
         const oldToken = await signToken(before, buildClaims({ type: 'refresh', userId: 1, familyId: 'f', jti: 'j1', now: t0 / 1000, lifetimeSeconds: 86400 }));
 
         const next = await rotateSigningKey(store, config, t0);
-        const during = await loadKeyRing(store, config, t0 + 1000);
+        const during = await loadKeyRing(store, config, t0 + 1000, before);
+        assert.equal(during.byKid.get(oldKid), before.byKid.get(oldKid), 'a reload reuses keys it already holds');
         assert.equal(during.signing.kid, oldKid, 'the old key still signs during the pre-publish window');
         assert.deepEqual(jwksOf(during).keys.map((k) => k.kid).sort(), [oldKid, next.kid].sort(), 'both are published');
 

@@ -56,6 +56,8 @@ describe('OAuth metadata, revocation, introspection, claims', () => {
     assert.match(String(anonymous.headers['www-authenticate']), /^Basic/);
     const wrong = await t.request('POST', '/oauth/introspect', `token=${access}`, { ...form, authorization: basic(CLIENT, 'wrong-secret') });
     assert.equal(wrong.statusCode, 401);
+    const malformed = await t.request('POST', '/oauth/introspect', `token=${access}`, { ...form, authorization: basic(CLIENT, '%E0%A4%A') });
+    assert.equal(malformed.statusCode, 401, 'malformed percent-encoding is a failed login, not a server error');
 
     const auth = { ...form, authorization: basic(CLIENT, CLIENT_SECRET) };
     const active = (await t.request('POST', '/oauth/introspect', `token=${access}`, auth)).json();

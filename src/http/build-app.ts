@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../errors.js';
@@ -82,27 +82,27 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
  * sweep a second over the requests in flight (oldest first) instead of a timer per request.
  */
 function limitHandlerTime(app: FastifyInstance, timeoutMs: number): void {
-  const inFlight = new Map<FastifyReply, number>();
+  // By request, in arrival order: the oldest are first, and an abort finds its entry directly.
+  const inFlight = new Map<FastifyRequest, { reply: FastifyReply; startedAt: number }>();
   const sweep = setInterval(() => {
     const cutoff = Date.now() - timeoutMs;
-    for (const [reply, startedAt] of inFlight) {
+    for (const [request, { reply, startedAt }] of inFlight) {
       if (startedAt > cutoff) break;
-      inFlight.delete(reply);
+      inFlight.delete(request);
       if (!reply.sent && !reply.raw.destroyed) void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
     }
   }, Math.min(1000, timeoutMs));
   sweep.unref();
-  app.addHook('onRequest', (_request, reply, done) => {
-    inFlight.set(reply, Date.now());
+  app.addHook('onRequest', (request, reply, done) => {
+    inFlight.set(request, { reply, startedAt: Date.now() });
     done();
   });
-  const forget = (_request: unknown, reply: FastifyReply, done: () => void): void => {
-    inFlight.delete(reply);
+  app.addHook('onResponse', (request, _reply, done) => {
+    inFlight.delete(request);
     done();
-  };
-  app.addHook('onResponse', forget);
+  });
   app.addHook('onRequestAbort', (request, done) => {
-    for (const reply of inFlight.keys()) if (reply.request === request) inFlight.delete(reply);
+    inFlight.delete(request);
     done();
   });
   app.addHook('onClose', (_instance, done) => {

@@ -9,14 +9,25 @@ function digest(text: string): Buffer {
  * Checks HTTP Basic client credentials against `client_id:secret` pairs, in constant time (both
  * sides hashed to equal length first). Returns the client id.
  */
+/** RFC 6749 2.3.1: client_id and secret are form-encoded inside Basic; undefined when malformed. */
+function formDecoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
 export function authenticateClient(header: string | undefined, clients: readonly string[]): string {
   const fail = () => new GatehouseError('authentication_failed', 'Client authentication failed.');
   if (header === undefined || !header.startsWith('Basic ')) throw fail();
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
   if (separator < 1) throw fail();
-  const id = decodeURIComponent(decoded.slice(0, separator).replace(/\+/g, ' '));
-  const presented = digest(decodeURIComponent(decoded.slice(separator + 1).replace(/\+/g, ' ')));
+  const id = formDecoded(decoded.slice(0, separator));
+  const secret = formDecoded(decoded.slice(separator + 1));
+  if (id === undefined || secret === undefined) throw fail();
+  const presented = digest(secret);
   let matched = false;
   for (const entry of clients) {
     const at = entry.indexOf(':');

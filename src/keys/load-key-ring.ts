@@ -4,7 +4,7 @@ import { ALGORITHMS } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { Store, StoredSigningKey } from '../store/store.js';
 import { asymmetricRingKey, hmacRingKey, isHmac, parsePrivateKey } from '../tokens/key-material.js';
-import { createKeyRing, type KeyRing, type RingKey, type SigningRingKey } from '../tokens/key-ring.js';
+import { createKeyRing, type KeyRing, type SigningRingKey } from '../tokens/key-ring.js';
 import { openPrivateKey } from './seal-private-key.js';
 
 type KeyConfig = Pick<Config, 'algorithm' | 'signingKey' | 'keyEncryptionKey'>;
@@ -39,21 +39,33 @@ export function configuredSigningKey(config: KeyConfig): SigningRingKey | undefi
   return asymmetricRingKey(parsePrivateKey(config.signingKey, 'GATEHOUSE_SIGNING_KEY'), config.algorithm, 'GATEHOUSE_SIGNING_KEY');
 }
 
+// A configured key is parsed once per (frozen) config, not on every periodic reload.
+const configuredKeys = new WeakMap<KeyConfig, SigningRingKey | undefined>();
+
+function configuredKeyOf(config: KeyConfig): SigningRingKey | undefined {
+  if (!configuredKeys.has(config)) configuredKeys.set(config, configuredSigningKey(config));
+  return configuredKeys.get(config);
+}
+
 /**
  * The key ring at `now`: the configured key, or the newest stored key of the configured
  * algorithm that may sign; plus every stored key still published (ahead of or after its signing
- * window), so tokens signed before a rotation keep verifying.
+ * window), so tokens signed before a rotation keep verifying. Keys already in `previous` (the
+ * ring being replaced on a periodic reload) are reused rather than decrypted and parsed again.
  */
-export async function loadKeyRing(store: Store, config: KeyConfig, now: number): Promise<KeyRing> {
-  const stored = await store.listSigningKeys();
-  const published = stored.filter((key) => isPublished(key, now));
-  const others: RingKey[] = published.map((key) => ringKeyFromStored(key, config.keyEncryptionKey));
-  let signing = configuredSigningKey(config);
-  if (signing === undefined) {
-    const candidates = published.filter((key) => canSign(key, config.algorithm, now)).sort((a, b) => b.activatesAt - a.activatesAt);
-    const newest = candidates[0];
-    if (newest === undefined) throw new GatehouseError('service_unavailable', 'No signing key is ready: run `gatehouse migrate`');
-    signing = ringKeyFromStored(newest, config.keyEncryptionKey);
+export async function loadKeyRing(store: Store, config: KeyConfig, now: number, previous?: KeyRing): Promise<KeyRing> {
+  const published = (await store.listSigningKeys()).filter((key) => isPublished(key, now));
+  const loaded = new Map<string, SigningRingKey>();
+  for (const key of published) {
+    const known = previous?.byKid.get(key.kid);
+    const reusable = known !== undefined && 'signKey' in known && known.algorithm === key.algorithm;
+    loaded.set(key.kid, reusable ? (known as SigningRingKey) : ringKeyFromStored(key, config.keyEncryptionKey));
   }
-  return createKeyRing(signing, others);
+  let signing = configuredKeyOf(config);
+  if (signing === undefined) {
+    const newest = published.filter((key) => canSign(key, config.algorithm, now)).sort((a, b) => b.activatesAt - a.activatesAt)[0];
+    if (newest === undefined) throw new GatehouseError('service_unavailable', 'No signing key is ready: run `gatehouse migrate`');
+    signing = loaded.get(newest.kid) as SigningRingKey;
+  }
+  return createKeyRing(signing, [...loaded.values()]);
 }

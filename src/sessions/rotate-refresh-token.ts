@@ -7,6 +7,9 @@ import type { SessionContext, TokenPair } from './session-context.js';
 
 export const BLACKLISTED = 'Token is blacklisted';
 
+/** The internal cause of the 401 for a replayed refresh token (its family was just revoked). */
+export const REUSE_DETECTED = 'refresh_token_reused';
+
 /** simplejwt 5's answer when the token's user is gone or inactive. */
 function noActiveAccount(): GatehouseError {
   return new GatehouseError('no_active_account', 'No active account found for the given token.');
@@ -44,8 +47,7 @@ export async function rotateRefreshToken(ctx: SessionContext, token: string): Pr
       return { access: newAccess, refresh };
     }
     case 'reused':
-      ctx.observe?.('refresh_reused');
-      throw new GatehouseError('token_not_valid', BLACKLISTED);
+      throw new GatehouseError('token_not_valid', BLACKLISTED, { cause: REUSE_DETECTED });
     case 'revoked':
       throw new GatehouseError('token_not_valid', BLACKLISTED);
     case 'expired':

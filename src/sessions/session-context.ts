@@ -13,8 +13,6 @@ export interface SessionContext {
   /** Epoch milliseconds. */
   readonly clock: () => number;
   readonly randomUUID: () => string;
-  /** Told of security events worth counting (metrics). */
-  readonly observe?: (event: 'refresh_reused') => void;
 }
 
 export interface TokenPair {

@@ -16,5 +16,5 @@ export async function startSession(ctx: SessionContext, user: User): Promise<Req
     signFor(ctx, 'access', user, familyId, newJti(ctx.randomUUID), now),
     signFor(ctx, 'refresh', user, familyId, record.jti, now),
   ]);
-  return { access, refresh };
+  return { refresh, access }; // simplejwt's order
 }

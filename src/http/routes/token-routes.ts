@@ -3,7 +3,7 @@ import { countLogin, countRefresh } from '../../metrics/metrics.js';
 import { isGatehouseError } from '../../errors.js';
 import { blacklistRefreshToken, revokeAllSessions } from '../../sessions/blacklist-refresh-token.js';
 import { checkToken } from '../../sessions/authenticate-access-token.js';
-import { rotateRefreshToken } from '../../sessions/rotate-refresh-token.js';
+import { REUSE_DETECTED, rotateRefreshToken } from '../../sessions/rotate-refresh-token.js';
 import type { TokenPair } from '../../sessions/session-context.js';
 import { startSession } from '../../sessions/start-session.js';
 import { authenticateUser } from '../../users/authenticate-user.js';
@@ -27,7 +27,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   const loginLimit = limitByAddressAndUsername(app, config.loginRateLimit, 'login');
   app.post('/api/token/', { ...(loginLimit ? { preHandler: loginLimit } : {}) }, async (request, reply) => {
     const { username, password } = requireStrings(request.body, ['username', 'password']);
-    let pair: Required<TokenPair>;
+    let pair: TokenPair;
     try {
       pair = await startSession(ctx.sessions, await authenticateUser(ctx.users, username, password));
     } catch (error) {
@@ -35,16 +35,16 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
       throw error;
     }
     countLogin('success');
-    return sendPair(reply, { refresh: pair.refresh, access: pair.access });
+    return sendPair(reply, pair);
   });
 
   app.post('/api/token/refresh/', async (request, reply) => {
     try {
       const pair = await rotateRefreshToken(ctx.sessions, refreshTokenOf(request, config));
       countRefresh('success');
-      return sendPair(reply, { access: pair.access, ...(pair.refresh === undefined ? {} : { refresh: pair.refresh }) });
+      return sendPair(reply, pair);
     } catch (error) {
-      if (isGatehouseError(error) && error.status === 401) countRefresh('failure');
+      if (isGatehouseError(error) && error.status === 401) countRefresh(error.cause === REUSE_DETECTED ? 'reused' : 'failure');
       throw error;
     }
   });
