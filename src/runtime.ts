@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp } from './http/build-app.js';
-import { createLogger } from './http/request-log.js';
+import { createLoggers } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
 import type { SessionContext } from './sessions/session-context.js';
@@ -104,7 +104,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     randomUUID,
   };
   let draining = false;
-  const logger = options.logger === false ? false : createLogger(config.logLevel);
+  const logger = options.logger === false ? false : createLoggers(config.logLevel);
   const app = await buildApp(
     {
       config,
@@ -133,7 +133,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         } finally {
           redis?.disconnect();
           await store.close();
-          if (logger !== false) logger.flush();
+          if (logger !== false) logger.process.flush();
         }
       })();
       return closed;

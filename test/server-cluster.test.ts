@@ -23,6 +23,9 @@ interface Cluster {
   readonly child: ChildProcess;
   readonly baseUrl: string;
   readonly port: number;
+  readonly dataDir: string;
+  /** The environment the server runs with (for the CLI to reach the same database). */
+  readonly env: NodeJS.ProcessEnv;
   readonly logs: LogLine[];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the first log line matching, after `from` lines; rejects after `timeoutMs`. */
@@ -41,20 +44,18 @@ async function startCluster(args: string[], env: Record<string, string> = {}, po
   const entry = path.join(testDistDir(), 'src', 'cli', 'main.js');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-cluster-'));
   const listenPort = port ?? (await freePort());
-  const child = spawn(process.execPath, [entry, 'serve', ...args], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(listenPort),
-      GATEHOUSE_DATA_DIR: dataDir,
-      GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-      GATEHOUSE_ARGON2_ITERATIONS: '1',
-      GATEHOUSE_LOGIN_RATE_LIMIT: '0',
-      GATEHOUSE_GRACEFUL_TIMEOUT: '20s',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const serverEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(listenPort),
+    GATEHOUSE_DATA_DIR: dataDir,
+    GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
+    GATEHOUSE_ARGON2_ITERATIONS: '1',
+    GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+    GATEHOUSE_GRACEFUL_TIMEOUT: '20s',
+    ...env,
+  };
+  const child = spawn(process.execPath, [entry, 'serve', ...args], { env: serverEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
   const waiters = new Set<() => void>();
   let buffered = '';
@@ -111,6 +112,8 @@ async function startCluster(args: string[], env: Record<string, string> = {}, po
   const cluster: Cluster = {
     child,
     port: listenPort,
+    dataDir,
+    env: serverEnv,
     baseUrl: `http://127.0.0.1:${listenPort}`,
     logs,
     exited,
@@ -157,6 +160,35 @@ async function accessToken(baseUrl: string): Promise<string> {
   assert.equal(login.status, 200);
   const body = (await login.json()) as { access: string };
   return body.access;
+}
+
+/** GET /api/me/ on a connection of its own, so the cluster spreads the calls over its workers. */
+function meStatusOnNewConnection(baseUrl: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${baseUrl}/api/me/`, { agent: false, headers: { authorization: `Bearer ${token}` } });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function meStatuses(baseUrl: string, token: string, count: number): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < count; i++) statuses.push(await meStatusOnNewConnection(baseUrl, token));
+  return statuses;
+}
+
+/** Runs the compiled CLI against the cluster's database; resolves with its exit code. */
+function runCli(cluster: Cluster, args: string[]): Promise<number | null> {
+  const entry = path.join(testDistDir(), 'src', 'cli', 'main.js');
+  const child = spawn(process.execPath, [entry, ...args], { env: cluster.env, stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code));
+  });
 }
 
 interface LoadResult {
@@ -298,6 +330,30 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       assert.equal(result.failed, 0);
       assert.ok(cluster.logs.some((l) => l.event === 'worker_max_requests'));
       assert.ok(!cluster.logs.some((l) => l.event === 'worker_exit' && l.planned === false), 'no worker crashed');
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('a logout on one worker and a deactivation by the CLI are refused by every worker at once', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    try {
+      await waitForWorkers(cluster, 2);
+      const token = await accessToken(cluster.baseUrl);
+      const headers = { 'content-type': 'application/json' };
+      const credentials = JSON.stringify({ username: 'loadtester', password: 'load tester password' });
+      const second = (await (await fetch(`${cluster.baseUrl}/api/token/`, { method: 'POST', headers, body: credentials })).json()) as { access: string; refresh: string };
+      // Both workers answer (and remember) both sessions first.
+      assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, token, 12)), new Set([200]));
+      assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, second.access, 12)), new Set([200]));
+
+      const logout = await fetch(`${cluster.baseUrl}/api/token/blacklist/`, { method: 'POST', headers, body: JSON.stringify({ refresh: second.refresh }) });
+      assert.equal(logout.status, 200);
+      assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, second.access, 12)), new Set([401]));
+      assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, token, 12)), new Set([200]), 'the other session is untouched');
+
+      assert.equal(await runCli(cluster, ['users', 'deactivate', 'loadtester']), 0);
+      assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, token, 12)), new Set([401]));
     } finally {
       await cluster.stop();
     }

@@ -37,7 +37,9 @@ function countOutcomes(results: readonly ConsumeResult[]): Record<string, number
 
 type ChildTask =
   | { readonly kind: 'migrate' }
-  | { readonly kind: 'consume'; readonly first: RefreshTokenRecord; readonly count: number; readonly now: number };
+  | { readonly kind: 'consume'; readonly first: RefreshTokenRecord; readonly count: number; readonly now: number }
+  | { readonly kind: 'deactivate'; readonly userId: number; readonly now: number }
+  | { readonly kind: 'revokeFamily'; readonly familyId: string; readonly now: number };
 
 /**
  * A separate Node process, as a worker is: opens the store, says "ready", waits for "go" on
@@ -53,6 +55,12 @@ process.stdin.once('data', async () => {
   if (task.kind === 'migrate') {
     await store.migrate();
     outcomes = [String(await store.isReady())];
+  } else if (task.kind === 'deactivate') {
+    await store.setUserActive(task.userId, false, task.now);
+    outcomes = ['done'];
+  } else if (task.kind === 'revokeFamily') {
+    await store.revokeFamily(task.familyId, task.now);
+    outcomes = ['done'];
   } else {
     const { first, count, now } = task;
     const results = await Promise.all(Array.from({ length: count }, (_, i) => store.consumeRefreshToken(first.jti,
@@ -520,6 +528,34 @@ for (const dialect of DIALECTS) {
         assert.equal((await store.authState(user.id, unique('nope'), NOW))?.familyActive, false);
         assert.equal((await store.authState(other.id, first.familyId, NOW))?.familyActive, false);
         assert.equal(await store.authState(987_654_321, first.familyId, NOW), undefined);
+      });
+
+      // On SQLite the answer is kept in memory until the file changes: these would fail if a
+      // change went unnoticed.
+      it('sees changes through this store and through another connection at once', async () => {
+        const user = await newUser();
+        const first = await newFamily(user);
+        const second = await newFamily(user);
+        assert.equal((await store.authState(user.id, first.familyId, NOW))?.familyActive, true);
+        await store.revokeFamily(first.familyId, NOW);
+        assert.equal((await store.authState(user.id, first.familyId, NOW))?.familyActive, false);
+        assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, true);
+        await otherStore.setUserActive(user.id, false, NOW);
+        assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, false);
+        await otherStore.setUserActive(user.id, true, NOW);
+        assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, true);
+      });
+
+      it('sees a change another process committed as soon as that process is done', async () => {
+        const user = await newUser();
+        const first = await newFamily(user);
+        const second = await newFamily(user);
+        assert.equal((await store.authState(user.id, first.familyId, NOW))?.familyActive, true);
+        assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, true);
+        await runInChildProcesses(database, 1, { kind: 'revokeFamily', familyId: first.familyId, now: NOW });
+        assert.equal((await store.authState(user.id, first.familyId, NOW))?.familyActive, false);
+        await runInChildProcesses(database, 1, { kind: 'deactivate', userId: user.id, now: NOW });
+        assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, false);
       });
     });
 

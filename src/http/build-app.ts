@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { GatehouseError } from '../errors.js';
 import type { AppContext } from './app-context.js';
@@ -10,7 +9,7 @@ import { answerClientError, sendError, toPublicError } from './error-response.js
 import { answerUnroutedRequests } from './method-not-allowed.js';
 import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
-import { logEachRequest } from './request-log.js';
+import { logEachRequest, type Loggers } from './request-log.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -18,8 +17,8 @@ import { userRoutes } from './routes/user-routes.js';
 import { serveWebPage } from './web-page.js';
 
 export interface BuildAppOptions {
-  /** The process logger (see createLogger); `false` for none (tests). */
-  readonly logger: Logger | false;
+  /** The process loggers (see createLoggers); `false` for none (tests). */
+  readonly logger: Loggers | false;
 }
 
 /**
@@ -30,7 +29,7 @@ export interface BuildAppOptions {
 export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = ctx;
   const app = Fastify({
-    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
+    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger.process as FastifyBaseLogger }),
     // Requests share the process logger: a child logger per request costs more than the line.
     childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,7 +51,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     return sendError(reply, publicError);
   });
   answerUnroutedRequests(app);
-  logEachRequest(app);
+  logEachRequest(app, options.logger === false ? undefined : options.logger.requests);
   limitHandlerTime(app, config.requestTimeout * 1000);
 
   await registerBodyParsers(app);

@@ -12,23 +12,40 @@ const REDACT = [
   'err.config', 'err.body',
 ];
 
+/** Lines are written once this many bytes wait, or at the next periodic flush. */
+const LOG_BATCH_BYTES = 4096;
+const LOG_FLUSH_MS = 250;
+
+export interface Loggers {
+  /** Everything but the per-request lines: secrets redacted. */
+  readonly process: Logger;
+  /** The per-request lines, which are built field by field from values that are never secret. */
+  readonly requests: Logger;
+}
+
 /**
- * The process logger: JSON lines on stdout, secrets redacted, written asynchronously (under load
- * pino batches lines into fewer writes; `flush()` on shutdown).
+ * The process loggers: JSON lines on stdout through one asynchronous stream. Lines are batched
+ * (a write per ~4 KB or per 250 ms, whichever comes first; pino flushes the rest on exit and
+ * `flush()` on shutdown): a write per line cost ~10 µs of a request's ~100 µs. Redaction costs
+ * ~6 µs a line, so the request lines, which never carry a secret, skip it.
  */
-export function createLogger(level: string): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, destination({ dest: 1, sync: false }));
+export function createLoggers(level: string): Loggers {
+  const stream = destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
+  return {
+    process: pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream),
+    requests: pino({ level }, stream),
+  };
 }
 
 /**
  * One log line per request (id, method, path without query, route, status, duration, client
  * address as trusted-proxy rules see it) and the request metrics.
  */
-export function logEachRequest(app: FastifyInstance): void {
+export function logEachRequest(app: FastifyInstance, requests: Logger | undefined): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
-    request.log.info(
+    requests?.info(
       {
         reqId: request.id,
         method: request.method,

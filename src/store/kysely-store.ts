@@ -4,9 +4,11 @@ import type { DatabaseSchema } from './database-schema.js';
 import { isUniqueViolation } from './database-errors.js';
 import type { RunWithNamedLock } from './named-lock.js';
 import { precompiled } from './precompiled-query.js';
+import { NOT_NOW, type CachedReads } from './sqlite/cached-reads.js';
 import { refreshTokenFromRow, signingKeyFromRow, toBoolean, toNullableNumber, toNumber, userFromRow } from './row-mappers.js';
 import { migrationsApplied, runMigrations } from './run-migrations.js';
 import type {
+  AuthState,
   ConsumeResult,
   NewUser,
   RefreshTokenRecord,
@@ -143,22 +145,29 @@ async function revokeFamiliesIn(db: Db, which: { familyId: string } | { userId: 
   await ('familyId' in which ? live.where('id', '=', which.familyId) : live.where('user_id', '=', which.userId)).execute();
 }
 
+function authStateFromRow(row: Readonly<Record<string, unknown>> | undefined): AuthState | undefined {
+  if (row === undefined) return undefined;
+  return { user: userFromRow(row), familyActive: toBoolean(row.family_active) };
+}
+
 function familyValues(first: RefreshTokenRecord) {
   return { id: first.familyId, user_id: first.userId, created_at: first.issuedAt, expires_at: first.expiresAt, revoked_at: null };
 }
 
 /**
  * The {@link Store} over kysely: one set of queries for SQLite and PostgreSQL. Only the
- * cross-process lock differs per dialect and is passed in.
+ * cross-process lock differs per dialect and is passed in, with, for SQLite, the cache that
+ * answers the per-request revocation check while the file is unchanged.
  *
  * @example
- * const db = openSqliteKysely(':memory:');
- * const store = createKyselyStore(db, 'sqlite', tableLock(db));
+ * const { db, cachedReads } = openSqliteKysely(':memory:');
+ * const store = createKyselyStore(db, 'sqlite', tableLock(db), cachedReads);
  */
 export function createKyselyStore(
   db: Kysely<DatabaseSchema>,
   dialect: 'sqlite' | 'postgres',
   withNamedLock: RunWithNamedLock,
+  cachedReads?: CachedReads,
 ): Store {
   let closing: Promise<void> | undefined;
   const queries = hotQueries(db);
@@ -319,9 +328,10 @@ export function createKyselyStore(
     },
 
     async authState(userId, familyId, _now) {
-      const row = (await db.executeQuery(queries.authState(userId, familyId))).rows[0];
-      if (row === undefined) return undefined;
-      return { user: userFromRow(row), familyActive: toBoolean(row.family_active) };
+      const query = () => queries.authState(userId, familyId);
+      const cached = cachedReads?.first(`${userId}\u0000${familyId}`, query, authStateFromRow) ?? NOT_NOW;
+      if (cached !== NOT_NOW) return cached;
+      return authStateFromRow((await db.executeQuery(query())).rows[0]);
     },
 
     async flushExpired(now) {

@@ -35,8 +35,8 @@ function sqliteFileFrom(databaseUrl: string): string {
 }
 
 function openSqliteStore(file: string): Store {
-  const db = openSqliteKysely(file);
-  return createKyselyStore(db, 'sqlite', tableLock(db));
+  const { db, cachedReads } = openSqliteKysely(file);
+  return createKyselyStore(db, 'sqlite', tableLock(db), cachedReads);
 }
 
 /**

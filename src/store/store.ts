@@ -51,6 +51,12 @@ export type ConsumeResult =
 export type RefreshTokenState = 'active' | 'used' | 'revoked' | 'expired' | 'unknown';
 
 /** A signing key as kept in the database. Private material may be encrypted (opaque here). */
+/** What an access-token check reads: shared between requests on SQLite, so never mutated. */
+export interface AuthState {
+  readonly user: User;
+  readonly familyActive: boolean;
+}
+
 export interface StoredSigningKey {
   readonly kid: string;
   readonly algorithm: string;
@@ -117,7 +123,7 @@ export interface Store {
    * What an access-token check needs, in one round trip: the user and whether the family
    * (`sid` claim) is still live. `familyActive` is false when revoked or unknown.
    */
-  authState(userId: number, familyId: string, now: number): Promise<{ user: User; familyActive: boolean } | undefined>;
+  authState(userId: number, familyId: string, now: number): Promise<AuthState | undefined>;
   /** Deletes refresh tokens and families expired before `now`; returns how many tokens went. */
   flushExpired(now: number): Promise<number>;
 

@@ -11,22 +11,33 @@ function isoOrNull(epochMs: number | null): string | null {
   return epochMs === null ? null : new Date(epochMs).toISOString();
 }
 
-/** The public view of a user: never the hash or the custom claims' internals. */
-function userView(user: User): Record<string, unknown> {
-  return {
-    id: user.id,
-    username: user.username,
-    is_active: user.isActive,
-    last_login: isoOrNull(user.lastLogin),
-    date_joined: isoOrNull(user.dateJoined),
-  };
+/**
+ * The public view of a user, as JSON: never the hash or the custom claims' internals. Kept per
+ * User object, which the store shares between requests while the row is unchanged (formatting
+ * the dates alone cost ~5 µs a request).
+ */
+const userViews = new WeakMap<User, string>();
+
+function userViewJson(user: User): string {
+  let json = userViews.get(user);
+  if (json === undefined) {
+    json = JSON.stringify({
+      id: user.id,
+      username: user.username,
+      is_active: user.isActive,
+      last_login: isoOrNull(user.lastLogin),
+      date_joined: isoOrNull(user.dateJoined),
+    });
+    userViews.set(user, json);
+  }
+  return json;
 }
 
 /** The protected "who am I" endpoint and self-registration. */
 export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/api/me/', async (request) => {
+  app.get('/api/me/', async (request, reply) => {
     const { user } = await requireAccessToken(ctx.sessions, request);
-    return userView(user);
+    return reply.type('application/json; charset=utf-8').send(userViewJson(user));
   });
 
   const registerLimit = limitByAddressAndUsername(app, ctx.config.loginRateLimit, 'register');

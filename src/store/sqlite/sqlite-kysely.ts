@@ -3,6 +3,8 @@ import { chmodSync, existsSync } from 'node:fs';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
+import { createCachedReads, type CachedReads } from './cached-reads.js';
+import { changeSignalFor, type ChangeSignal } from './change-signal.js';
 
 const STATEMENT_CACHE_LIMIT = 256;
 
@@ -100,21 +102,37 @@ class GatehouseSqliteDialect extends SqliteDialect {
   }
 }
 
-/** Reuses prepared statements by SQL text; kysely's driver would prepare on every query. */
-function withStatementCache(database: Database.Database): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
-  return {
-    close: () => database.close(),
-    prepare(sqlText: string): SqliteStatement {
-      let statement = cache.get(sqlText);
-      if (statement === undefined) {
-        if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
-        statement = database.prepare(sqlText) as unknown as SqliteStatement;
-        cache.set(sqlText, statement);
-      }
-      return statement;
-    },
+/**
+ * Reuses prepared statements by SQL text (kysely's driver would prepare on every query), and
+ * moves the change signal whenever a statement may change what readers see: a write, or any
+ * statement inside a transaction (its COMMIT is what publishes the writes).
+ */
+function withStatementCache(database: Database.Database, signal: ChangeSignal) {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (sqlText: string): Database.Statement => {
+    let statement = cache.get(sqlText);
+    if (statement === undefined) {
+      if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
+      statement = database.prepare(sqlText);
+      cache.set(sqlText, statement);
+    }
+    if (!statement.readonly || database.inTransaction) signal.bump();
+    return statement;
   };
+  const forKysely: SqliteDatabase = {
+    close: () => {
+      signal.release();
+      database.close();
+    },
+    prepare: (sqlText) => prepare(sqlText) as unknown as SqliteStatement,
+  };
+  return { forKysely, prepare };
+}
+
+export interface SqliteKysely {
+  readonly db: Kysely<DatabaseSchema>;
+  /** Point reads served from memory until the file changes (see cached-reads.ts). */
+  readonly cachedReads: CachedReads;
 }
 
 /**
@@ -122,7 +140,7 @@ function withStatementCache(database: Database.Database): SqliteDatabase {
  * synchronous=NORMAL (durable across a process crash), a 5 s busy wait for other processes'
  * write locks, and foreign keys on. A new file is made private to its owner (0600).
  */
-export function openSqliteKysely(filename: string): Kysely<DatabaseSchema> {
+export function openSqliteKysely(filename: string): SqliteKysely {
   const isNewFile = filename !== ':memory:' && !existsSync(filename);
   const database = new Database(filename);
   try {
@@ -138,7 +156,10 @@ export function openSqliteKysely(filename: string): Kysely<DatabaseSchema> {
   }
   // Each in-memory database is private to its connection, so it needs no shared mutex.
   const fileMutex = filename === ':memory:' ? new Mutex() : mutexFor(filename);
-  return new Kysely<DatabaseSchema>({
-    dialect: new GatehouseSqliteDialect({ database: withStatementCache(database) }, fileMutex),
+  const signal = changeSignalFor(filename);
+  const statements = withStatementCache(database, signal);
+  const db = new Kysely<DatabaseSchema>({
+    dialect: new GatehouseSqliteDialect({ database: statements.forKysely }, fileMutex),
   });
+  return { db, cachedReads: createCachedReads(database, statements.prepare, signal) };
 }
