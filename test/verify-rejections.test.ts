@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { SUPPORTED_ALGORITHMS, type JwsAlgorithm } from '../verify/algorithms.js';
 import { bindJwks } from '../verify/bind-keys.js';
 import { signatureHasValidShape } from '../verify/check-signature.js';
 import { createVerifier, type VerifierOptions } from '../verify/create-verifier.js';
+import { parseStrictJsonObject } from '../verify/parse-strict-json.js';
 import { accessClaims, craft, makeKey, signInput, type TestKey } from './support/verify-tokens.js';
 
 const NOW = 1_700_000_000;
@@ -255,3 +257,31 @@ test('refuses bad options and keys at creation', () => {
   const allowedAlgs: JwsAlgorithm[] = ['RS256'];
   assert.ok(bindJwks({ keys: [rsa.jwk] }, allowedAlgs));
 });
+
+test('the strict JSON parser refuses exactly the objects that repeat a member name, at any depth', () => {
+  const cases: Array<[string, boolean]> = [
+    ['{"a":1,"b":2}', true],
+    ['{"a":1,"a":2}', false],
+    ['{"a":1,"\\u0061":2}', false],
+    ['{"__proto__":1,"__proto__":2}', false],
+    ['{"a":"x\\",\\"a\\":1","b":[1,{"a":1}]}', true],
+    ['{"a":[{"b":1,"b":2}]}', false],
+    ['{"a":{"b":1},"c":{"b":1}}', true],
+    ['{"a":"{\\"a\\":1}","b":"[,]"}', true],
+    ['{}', true],
+  ];
+  for (const [text, accepted] of cases) {
+    assert.equal(parseStrictJsonObject(Buffer.from(text)) !== undefined, accepted, text);
+  }
+  // Random flat and nested objects, with and without a repeated top-level name.
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'exp', '__proto__', 'a\\"'), fc.jsonValue()), { maxLength: 6 }), (members) => {
+      const text = `{${members.map(([name, value]) => `"${name}":${JSON.stringify(value)}`).join(',')}}`;
+      const names = members.map(([name]) => name);
+      // JSON.stringify never writes a repeated name, so only the top level can repeat one.
+      const expected = new Set(names).size === names.length;
+      assert.equal(parseStrictJsonObject(Buffer.from(text)) !== undefined, expected, text);
+    }),
+  );
+});
+

@@ -150,11 +150,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     staticKeys = bindSecret(options.secret, algorithms);
   }
 
-  async function checkSignature(parsed: ParsedJws): Promise<void> {
-    if (remote === undefined) {
-      await checkJwsSignature(parsed, selectKey(parsed, staticKeys as KeySet), engine);
-      return;
-    }
+  /** Undefined when the check is already done (static keys, `node` engine), else its promise. */
+  function checkSignature(parsed: ParsedJws): Promise<void> | undefined {
+    if (remote === undefined) return checkJwsSignature(parsed, selectKey(parsed, staticKeys as KeySet), engine);
+    return checkWithRemoteKeys(parsed, remote);
+  }
+
+  async function checkWithRemoteKeys(parsed: ParsedJws, remote: RemoteKeySet): Promise<void> {
     const keys = await remote.keys();
     const key = keys.find(parsed.kid) ?? (await remote.findAfterRefresh(parsed.kid));
     if (key === undefined) throw new VerifyError('unknown_kid', 'no key has this kid');
@@ -169,7 +171,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (hit !== undefined) return checkClaims(hit, rules, now);
       }
       const parsed = parseCompactJws(token, { maxTokenLength, algorithms: allowed });
-      await checkSignature(parsed);
+      const pending = checkSignature(parsed);
+      if (pending !== undefined) await pending;
       const payload = parseStrictJsonObject(Buffer.from(parsed.payloadSegment, 'base64url'));
       if (payload === undefined) throw new VerifyError('token_malformed', 'payload is not a strict JSON object');
       const claims = deepFreeze(checkClaims(payload, rules, now));

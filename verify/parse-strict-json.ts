@@ -44,6 +44,38 @@ function hasDuplicateMember(text: string): boolean {
 }
 
 /**
+ * Member names of the top-level object in already-valid JSON text, or -1 when it holds a nested
+ * object (whose names this count cannot check). No allocation: the common flat claim set costs
+ * one pass over the characters.
+ */
+function countTopLevelMembers(text: string): number {
+  let depth = 0;
+  let members = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      if (depth === 1 && expectKey) {
+        members += 1;
+        expectKey = false;
+      }
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x7b /* { */) {
+      if (depth > 0) return -1;
+      depth = 1;
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) depth += 1;
+    else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth -= 1;
+    else if (c === 0x2c /* , */ && depth === 1) expectKey = true;
+  }
+  return members;
+}
+
+/**
  * Parses bytes as a strict UTF-8 JSON object: invalid UTF-8, a byte-order mark, a non-object
  * value or a duplicate member name anywhere give `undefined`.
  */
@@ -57,6 +89,9 @@ export function parseStrictJsonObject(bytes: Uint8Array): Record<string, unknown
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  if (hasDuplicateMember(text)) return undefined;
+  // JSON.parse keeps the last of duplicate names (escaped or not), so a flat object with a
+  // duplicate has fewer own keys than member names in its text.
+  const members = countTopLevelMembers(text);
+  if (members >= 0 ? members !== Object.keys(value).length : hasDuplicateMember(text)) return undefined;
   return value as Record<string, unknown>;
 }

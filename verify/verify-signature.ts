@@ -72,8 +72,11 @@ export function parseCompactJws(token: unknown, options: ParseOptions): ParsedJw
     remembered.set(headerSegment, facts);
   }
   if (signatureSegment === '') fail('signature_invalid', 'signature is empty');
+  // Fields named one by one: an object spread here cost ~5 µs, more than an HMAC.
   return {
-    ...facts,
+    header: facts.header,
+    alg: facts.alg,
+    kid: facts.kid,
     token,
     signingInputEnd: second,
     payloadSegment,
@@ -99,17 +102,29 @@ function checkHeader(headerSegment: string, algorithms: ReadonlySet<JwsAlgorithm
   return { header: Object.freeze(header), alg, kid };
 }
 
-/**
- * Checks a parsed token's signature with a key chosen by exact `kid`: the header `alg` must be the
- * key's bound algorithm; never trusted to pick one.
- */
-export async function checkJwsSignature(parsed: ParsedJws, key: BoundKey, engine: SignatureEngine): Promise<void> {
+/** {@link checkJwsSignature} with the `node` engine: synchronous, throws a VerifyError on failure. */
+export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
   if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
   if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
-  const valid = engine === 'node'
-    ? verifyWithNodeCrypto(key, Buffer.from(parsed.token.slice(0, parsed.signingInputEnd), 'latin1'), parsed.signature)
-    : await verifyWithJose(key, parsed.token);
-  if (!valid) fail('signature_invalid', 'signature is invalid');
+  const input = Buffer.from(parsed.token.slice(0, parsed.signingInputEnd), 'latin1');
+  if (!verifyWithNodeCrypto(key, input, parsed.signature)) fail('signature_invalid', 'signature is invalid');
+}
+
+/**
+ * Checks a parsed token's signature with a key chosen by exact `kid`: the header `alg` must be the
+ * key's bound algorithm; never trusted to pick one. Synchronous with the `node` engine (it returns
+ * undefined then, and throws on failure), so the hot path pays no promise; a promise with `jose`.
+ */
+export function checkJwsSignature(parsed: ParsedJws, key: BoundKey, engine: SignatureEngine): Promise<void> | undefined {
+  if (engine === 'node') {
+    checkNodeSignature(parsed, key);
+    return undefined;
+  }
+  if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
+  if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
+  return verifyWithJose(key, parsed.token).then((valid) => {
+    if (!valid) fail('signature_invalid', 'signature is invalid');
+  });
 }
 
 /** Looks a key up by the header's exact `kid` (no `kid`: only when the set has a single key). */

@@ -3,7 +3,7 @@ import type { JwsAlgorithm } from '../../verify/algorithms.js';
 import type { BoundKey } from '../../verify/bind-keys.js';
 import { VerifyError } from '../../verify/errors.js';
 import { parseStrictJsonObject } from '../../verify/parse-strict-json.js';
-import { checkJwsSignature, parseCompactJws } from '../../verify/verify-signature.js';
+import { checkNodeSignature, parseCompactJws } from '../../verify/verify-signature.js';
 import { GatehouseError } from '../errors.js';
 import type { TokenClaims, TokenType } from './claims.js';
 import type { KeyRing, RingKey } from './key-ring.js';
@@ -95,7 +95,7 @@ export async function verifyToken(token: string, options: VerifyOptions): Promis
     const parsed = parseCompactJws(token, { maxTokenLength: MAX_TOKEN_LENGTH, algorithms: algorithmsOf(ring) });
     const key = parsed.kid === undefined ? undefined : ring.byKid.get(parsed.kid);
     if (key === undefined || key.algorithm !== parsed.alg) throw invalid();
-    await checkJwsSignature(parsed, boundKey(key), 'node');
+    checkNodeSignature(parsed, boundKey(key));
     payload = parseStrictJsonObject(Buffer.from(parsed.payloadSegment, 'base64url'));
   } catch (error) {
     if (error instanceof VerifyError) throw invalid();
