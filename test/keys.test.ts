@@ -119,7 +119,7 @@ describe('key rotation', () => {
         await ensureSigningKey(store, config, t0);
         const before = await loadKeyRing(store, config, t0);
         const oldKid = before.signing.kid;
-        const oldToken = await signToken(before, buildClaims({ type: 'refresh', userId: 1, familyId: 'f', jti: 'j1', now: t0 / 1000, lifetimeSeconds: 86400 }));
+        const oldToken = signToken(before, buildClaims({ type: 'refresh', userId: 1, familyId: 'f', jti: 'j1', now: t0 / 1000, lifetimeSeconds: 86400 }));
 
         const next = await rotateSigningKey(store, config, t0);
         const during = await loadKeyRing(store, config, t0 + 1000, before);

@@ -15,7 +15,7 @@ export function newRefreshRecord(ctx: SessionContext, userId: number, familyId: 
 }
 
 /** Signs a token of `type` for `user` in family `familyId`. */
-export function signFor(ctx: SessionContext, type: TokenType, user: Pick<User, 'id' | 'customClaims'>, familyId: string, jti: string, now: number): Promise<string> {
+export function signFor(ctx: SessionContext, type: TokenType, user: Pick<User, 'id' | 'customClaims'>, familyId: string, jti: string, now: number): string {
   const { config } = ctx;
   return signToken(ctx.keys(), buildClaims({
     type,

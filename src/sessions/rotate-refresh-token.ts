@@ -36,15 +36,14 @@ export async function rotateRefreshToken(ctx: SessionContext, token: string): Pr
   if (!ctx.config.rotateRefreshTokens) {
     const state = await ctx.store.refreshTokenState(claims.jti, now);
     if (state !== 'active') throw new GatehouseError('token_not_valid', state === 'expired' || state === 'unknown' ? 'Token is invalid or expired' : BLACKLISTED);
-    return { access: await access() };
+    return { access: access() };
   }
 
   const successor = newRefreshRecord(ctx, user.id, claims.sid, now);
   const result = await ctx.store.consumeRefreshToken(claims.jti, successor, now);
   switch (result.outcome) {
     case 'rotated': {
-      const [newAccess, refresh] = await Promise.all([access(), signFor(ctx, 'refresh', user, claims.sid, successor.jti, now)]);
-      return { access: newAccess, refresh };
+      return { access: access(), refresh: signFor(ctx, 'refresh', user, claims.sid, successor.jti, now) };
     }
     case 'reused':
       throw new GatehouseError('token_not_valid', BLACKLISTED, { cause: REUSE_DETECTED });
