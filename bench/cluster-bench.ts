@@ -21,7 +21,7 @@ interface AutocannonOptions {
   body?: string;
 }
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p99: number };
   non2xx: number;
   errors: number;
@@ -29,10 +29,17 @@ interface AutocannonResult {
 // autocannon ships no type declarations: this is the part we use.
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
 
+/** One server's figures: req/s, p99 latency (ms), and its workers' CPU time per request (µs). */
+export interface LoadFigures {
+  rps: number;
+  p99: number;
+  cpuMicros: number;
+}
+
 export interface ClusterBenchRow {
   endpoint: string;
-  gatehouse: { rps: number; p99: number };
-  bare: { rps: number; p99: number };
+  gatehouse: LoadFigures;
+  bare: LoadFigures;
 }
 
 export interface ClusterBenchResult {
@@ -47,7 +54,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const thisFile = fileURLToPath(import.meta.url);
 
 /** Children of `pid`, from /proc (Linux). */
-function childPids(pid: number): number[] {
+export function childPids(pid: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -92,12 +99,34 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function load(options: AutocannonOptions): Promise<{ rps: number; p99: number }> {
+/** User + system CPU time of `pids` so far, in microseconds (from /proc, Linux; clock ticks of 10 ms). */
+export function cpuMicros(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const afterName = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(afterName[11]) + Number(afterName[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10_000;
+}
+
+/**
+ * Loads one server; CPU per request is measured on its worker processes (`pids`), a steadier
+ * figure than req/s on a shared machine, since the load generator competes for the same cores.
+ */
+async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadFigures> {
+  const cpuBefore = cpuMicros(pids);
   const result = await autocannon(options);
+  const cpu = cpuMicros(pids) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${options.method ?? 'GET'} ${new URL(options.url).pathname}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
-  return { rps: Math.round(result.requests.average), p99: result.latency.p99 };
+  const cpuPerRequest = result.requests.total > 0 ? Math.round(cpu / result.requests.total) : 0;
+  return { rps: Math.round(result.requests.average), p99: result.latency.p99, cpuMicros: cpuPerRequest };
 }
 
 interface Endpoint {
@@ -154,6 +183,7 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
     await waitUntilAnswering(`${bareUrl}/readyz`, bare);
     // Every worker must be up before measuring, not just the first one.
     while (childPids(gatehouse.pid ?? -1).length < workers) await sleep(200);
+    while (childPids(bare.pid ?? -1).length < workers) await sleep(200);
     await sleep(1000);
 
     const json = { 'content-type': 'application/json' };
@@ -175,6 +205,7 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
     }
 
     const workerPids = childPids(gatehouse.pid ?? -1);
+    const bareWorkerPids = childPids(bare.pid ?? -1);
     const start = workerPids.map(rssBytes);
     const rows: ClusterBenchRow[] = [];
     for (const endpoint of endpoints) {
@@ -186,8 +217,8 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
         headers: endpoint.headers,
         ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
       });
-      const gatehouseResult = await load(request(gatehouseUrl));
-      const bareResult = await load(request(bareUrl));
+      const gatehouseResult = await load(request(gatehouseUrl), workerPids);
+      const bareResult = await load(request(bareUrl), bareWorkerPids);
       rows.push({ endpoint: endpoint.name, gatehouse: gatehouseResult, bare: bareResult });
     }
     const end = workerPids.map(rssBytes);

@@ -6,9 +6,10 @@ import { createRequire } from 'node:module';
 import Fastify from 'fastify';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/spawn-server.js';
+import { childPids, cpuMicros, type LoadFigures } from './cluster-bench.js';
 
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p99: number };
 }
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: { url: string; connections: number; duration: number }) => Promise<AutocannonResult>;
@@ -25,8 +26,11 @@ async function answering(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`no answer from ${url}`);
 }
 
-/** req/s and p99 of GET /api/me/ on a minimal Fastify app and on bare node:http, one process each. */
-export async function benchFastifyFloor(durationSeconds: number): Promise<{ fastify: { rps: number; p99: number }; bare: { rps: number; p99: number } }> {
+/**
+ * req/s, p99 and server CPU µs per request of GET /api/me/ on a minimal Fastify app and on bare
+ * node:http, one process each.
+ */
+export async function benchFastifyFloor(durationSeconds: number): Promise<{ fastify: LoadFigures; bare: LoadFigures }> {
   const [fastifyPort, barePort] = [await freePort(), await freePort()];
   const fastify = spawn(process.execPath, [thisFile, '--serve', String(fastifyPort)], { stdio: 'ignore' });
   const bare = spawn(process.execPath, [clusterBench, '--bare-server', String(barePort), '1'], { stdio: 'ignore' });
@@ -34,26 +38,32 @@ export async function benchFastifyFloor(durationSeconds: number): Promise<{ fast
     const urls = [`http://127.0.0.1:${fastifyPort}/api/me/`, `http://127.0.0.1:${barePort}/api/me/`] as const;
     await answering(urls[0], fastify);
     await answering(urls[1], bare);
-    const run = async (url: string) => {
+    const pids = { fastify: [fastify.pid ?? -1], bare: childPids(bare.pid ?? -1) };
+    const run = async (url: string, serverPids: readonly number[]) => {
+      const cpuBefore = cpuMicros(serverPids);
       const result = await autocannon({ url, connections: 32, duration: Math.max(1, Math.round(durationSeconds / 3)) });
-      return { rps: Math.round(result.requests.average), p99: result.latency.p99 };
+      return { rps: Math.round(result.requests.average), p99: result.latency.p99, cpu: cpuMicros(serverPids) - cpuBefore, requests: result.requests.total };
     };
-    await run(urls[0]);
-    await run(urls[1]);
+    await run(urls[0], pids.fastify);
+    await run(urls[1], pids.bare);
     // Alternate short runs so that background load on a shared machine hits both alike.
     const rounds = 3;
-    const sums = { fastify: { rps: 0, p99: 0 }, bare: { rps: 0, p99: 0 } };
+    const sums = { fastify: { rps: 0, p99: 0, cpu: 0, requests: 0 }, bare: { rps: 0, p99: 0, cpu: 0, requests: 0 } };
     for (let round = 0; round < rounds; round++) {
       for (const [name, url] of [['fastify', urls[0]], ['bare', urls[1]]] as const) {
-        const result = await run(url);
+        const result = await run(url, pids[name]);
         sums[name].rps += result.rps / rounds;
         sums[name].p99 = Math.max(sums[name].p99, result.p99);
+        sums[name].cpu += result.cpu;
+        sums[name].requests += result.requests;
       }
     }
-    return {
-      fastify: { rps: Math.round(sums.fastify.rps), p99: sums.fastify.p99 },
-      bare: { rps: Math.round(sums.bare.rps), p99: sums.bare.p99 },
-    };
+    const figures = (sum: (typeof sums)['bare']): LoadFigures => ({
+      rps: Math.round(sum.rps),
+      p99: sum.p99,
+      cpuMicros: sum.requests > 0 ? Math.round(sum.cpu / sum.requests) : 0,
+    });
+    return { fastify: figures(sums.fastify), bare: figures(sums.bare) };
   } finally {
     fastify.kill('SIGKILL');
     bare.kill('SIGTERM');

@@ -21,10 +21,10 @@ function percent(value: number, baseline: number): string {
 }
 
 function printRows(rows: readonly ClusterBenchRow[]): void {
-  print('| endpoint | Gatehouse req/s | p99 ms | bare node:http req/s | p99 ms | ratio |');
-  print('|---|---|---|---|---|---|');
+  print('| endpoint | Gatehouse req/s | p99 ms | bare node:http req/s | p99 ms | ratio | CPU µs/request, Gatehouse vs bare |');
+  print('|---|---|---|---|---|---|---|');
   for (const row of rows) {
-    print(`| ${row.endpoint} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${row.bare.p99} | ${percent(row.gatehouse.rps, row.bare.rps)} |`);
+    print(`| ${row.endpoint} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${row.bare.p99} | ${percent(row.gatehouse.rps, row.bare.rps)} | ${row.gatehouse.cpuMicros} vs ${row.bare.cpuMicros} |`);
   }
   print();
 }
@@ -43,7 +43,7 @@ printRows(single.rows);
 const clusterSeconds = quick ? 3 : 20;
 print(`## The floor: a bare Fastify route vs bare node:http, one process (${seconds} s each)`);
 const floor = await benchFastifyFloor(seconds);
-print(`Fastify ${floor.fastify.rps} req/s (p99 ${floor.fastify.p99} ms) vs node:http ${floor.bare.rps} req/s (p99 ${floor.bare.p99} ms): ${percent(floor.fastify.rps, floor.bare.rps)}`);
+print(`Fastify ${floor.fastify.rps} req/s (p99 ${floor.fastify.p99} ms, ${floor.fastify.cpuMicros} µs CPU/request) vs node:http ${floor.bare.rps} req/s (p99 ${floor.bare.p99} ms, ${floor.bare.cpuMicros} µs CPU/request): ${percent(floor.fastify.rps, floor.bare.rps)}`);
 print();
 
 print(`## Two workers (${clusterSeconds} s per endpoint)`);
@@ -55,11 +55,11 @@ print();
 print(`## GET /api/me/ (ES256, one worker): verified-token cache on vs off (${seconds} s each)`);
 const cacheOn = await benchCluster({ workers: 1, durationSeconds: seconds, endpoints: ['me'], env: { GATEHOUSE_VERIFIED_TOKEN_CACHE: 'on' } });
 const cacheOff = await benchCluster({ workers: 1, durationSeconds: seconds, endpoints: ['me'], env: { GATEHOUSE_VERIFIED_TOKEN_CACHE: 'off' } });
-print('| cache | Gatehouse req/s | p99 ms | bare req/s | ratio |');
-print('|---|---|---|---|---|');
+print('| cache | Gatehouse req/s | p99 ms | bare req/s | ratio | CPU µs/request, Gatehouse vs bare |');
+print('|---|---|---|---|---|---|');
 for (const [name, result] of [['on', cacheOn], ['off', cacheOff]] as const) {
   const row = result.rows[0];
-  if (row !== undefined) print(`| ${name} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${percent(row.gatehouse.rps, row.bare.rps)} |`);
+  if (row !== undefined) print(`| ${name} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${percent(row.gatehouse.rps, row.bare.rps)} | ${row.gatehouse.cpuMicros} vs ${row.bare.cpuMicros} |`);
 }
 print();
 
