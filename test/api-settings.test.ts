@@ -36,6 +36,18 @@ describe('settings', () => {
     });
   });
 
+  it('answers 503 in the error shape when a request runs past GATEHOUSE_REQUEST_TIMEOUT', { timeout: 60_000 }, async () => {
+    // An unknown user's login hashes a dummy password at the configured cost: ~64 MiB × 100
+    // passes takes seconds, past a 1 s timeout.
+    await withApp({ requestTimeout: 1, argon2MemoryKib: 65_536, argon2Iterations: 100 }, async (t) => {
+      const started = Date.now();
+      const response = await t.request('POST', '/api/token/', { username: 'nobody', password: PASSWORD });
+      assert.equal(response.statusCode, 503);
+      assert.equal((response.json() as { code: string }).code, 'service_unavailable');
+      assert.ok(Date.now() - started >= 1000, 'not before the timeout');
+    });
+  });
+
   it('signs with HS256 and a configured secret, publishing no keys', async () => {
     const secret = randomBytes(32).toString('hex');
     await withApp({ algorithm: 'HS256', signingKey: secret }, async (t) => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -397,6 +397,38 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       assert.equal(code, 0);
       assert.deepEqual(cluster.liveWorkers(), []);
     } finally {
+      await cluster.stop();
+    }
+  });
+
+  test('SIGTERM: a keep-alive client is answered with Connection: close, and /readyz fails first', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const readyz = (): Promise<{ status: number; connection: string | undefined }> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(`${cluster.baseUrl}/readyz`, { agent });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      await waitForWorkers(cluster, 2);
+      assert.deepEqual(await readyz(), { status: 200, connection: 'keep-alive' });
+      cluster.child.kill('SIGTERM');
+      // Same socket, well inside the drain's idle limit, until the worker starts draining.
+      let answer = await readyz();
+      for (let i = 0; i < 100 && answer.connection === 'keep-alive'; i++) {
+        assert.equal(answer.status, 200);
+        await sleep(20);
+        answer = await readyz();
+      }
+      assert.deepEqual(answer, { status: 503, connection: 'close' });
+      assert.equal((await cluster.exited).code, 0);
+    } finally {
+      agent.destroy();
       await cluster.stop();
     }
   });

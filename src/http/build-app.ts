@@ -78,17 +78,21 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
 
 /**
  * A handler that runs past the request timeout is answered 503 rather than left hanging. One
- * sweep a second over the requests in flight (oldest first) instead of a timer per request.
+ * sweep a second over the requests in flight (oldest first) instead of a timer per request. A
+ * request whose client went away stays listed until the sweep reaches its deadline: an
+ * `onRequestAbort` hook would cost every request a 'close' listener.
  */
 function limitHandlerTime(app: FastifyInstance, timeoutMs: number): void {
-  // By request, in arrival order: the oldest are first, and an abort finds its entry directly.
+  // By request, in arrival order: the oldest are first, and a response finds its entry directly.
   const inFlight = new Map<FastifyRequest, { reply: FastifyReply; startedAt: number }>();
   const sweep = setInterval(() => {
     const cutoff = Date.now() - timeoutMs;
     for (const [request, { reply, startedAt }] of inFlight) {
       if (startedAt > cutoff) break;
       inFlight.delete(request);
-      if (!reply.sent && !reply.raw.destroyed) void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
+      if (!reply.sent && !reply.raw.destroyed && request.raw.socket?.destroyed !== true) {
+        void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
+      }
     }
   }, Math.min(1000, timeoutMs));
   sweep.unref();
@@ -97,10 +101,6 @@ function limitHandlerTime(app: FastifyInstance, timeoutMs: number): void {
     done();
   });
   app.addHook('onResponse', (request, _reply, done) => {
-    inFlight.delete(request);
-    done();
-  });
-  app.addHook('onRequestAbort', (request, done) => {
     inFlight.delete(request);
     done();
   });

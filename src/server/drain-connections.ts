@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 
 /** A keep-alive socket idle this long while draining is closed; a busy client gets `Connection: close` instead. */
@@ -12,11 +12,11 @@ interface SocketState {
 
 /** Tracks an HTTP server's sockets so it can be drained without cutting a request in half. */
 export interface ConnectionDrainer {
-  /** True once {@link drain} was called: responses from then on carry `Connection: close`. */
+  /** True once {@link drain} was called: requests arriving from then on are answered with `Connection: close`. */
   readonly draining: boolean;
   /**
-   * Stops accepting, lets each connection finish its current request (its response says
-   * `Connection: close`), closes keep-alive sockets that stay idle, and resolves when no socket
+   * Stops accepting, lets each connection finish its current request (the caller answers new
+   * ones with `Connection: close`), closes keep-alive sockets that stay idle, and resolves when no socket
    * is left, or destroys the rest at the deadline. Resolves `true` if nothing had to be cut.
    */
   drain(timeoutMs: number): Promise<boolean>;
@@ -29,7 +29,7 @@ export interface ConnectionDrainer {
  *
  * @example
  * const drainer = trackConnections(app.server);
- * app.addHook('onSend', async (_q, reply, payload) => { if (drainer.draining) reply.header('connection', 'close'); return payload; });
+ * app.addHook('onRequest', (_q, reply, done) => { if (drainer.draining) reply.header('connection', 'close'); done(); });
  * await drainer.drain(30_000);
  */
 export function trackConnections(server: Server): ConnectionDrainer {
@@ -40,14 +40,18 @@ export function trackConnections(server: Server): ConnectionDrainer {
     sockets.set(socket, { active: 0, idleSince: Date.now() });
     socket.once('close', () => sockets.delete(socket));
   });
+  // One shared listener rather than a closure per request.
+  function responseClosed(this: ServerResponse): void {
+    const state = sockets.get(this.req.socket);
+    if (state === undefined) return;
+    state.active -= 1;
+    state.idleSince = Date.now();
+  }
   server.on('request', (request, response) => {
     const state = sockets.get(request.socket);
     if (state === undefined) return;
     state.active += 1;
-    response.once('close', () => {
-      state.active -= 1;
-      state.idleSince = Date.now();
-    });
+    response.on('close', responseClosed);
   });
 
   return {
