@@ -12,12 +12,13 @@ interface SocketState {
 
 /** Tracks an HTTP server's sockets so it can be drained without cutting a request in half. */
 export interface ConnectionDrainer {
-  /** True once {@link drain} was called: requests arriving from then on are answered with `Connection: close`. */
+  /** True once {@link drain} was called: requests arriving from then on get `Connection: close`. */
   readonly draining: boolean;
   /**
    * Stops accepting, lets each connection finish its current request (the caller answers new
-   * ones with `Connection: close`), closes keep-alive sockets that stay idle, and resolves when no socket
-   * is left, or destroys the rest at the deadline. Resolves `true` if nothing had to be cut.
+   * ones with `Connection: close`), closes keep-alive sockets that stay idle, and resolves when
+   * no socket is left, or destroys the rest at the deadline. Resolves `true` if nothing had to
+   * be cut.
    */
   drain(timeoutMs: number): Promise<boolean>;
 }
