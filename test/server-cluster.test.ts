@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,17 +162,22 @@ async function accessToken(baseUrl: string): Promise<string> {
   return body.access;
 }
 
-/** GET /api/me/ on a connection of its own, so the cluster spreads the calls over its workers. */
-function meStatusOnNewConnection(baseUrl: string, token: string): Promise<number> {
+/** One GET through node:http (`agent: false` for a connection of its own); the body is discarded. */
+function get(url: string, options: RequestOptions): Promise<{ status: number; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${baseUrl}/api/me/`, { agent: false, headers: { authorization: `Bearer ${token}` } });
+    const req = httpRequest(url, options);
     req.on('response', (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
     });
     req.on('error', reject);
     req.end();
   });
+}
+
+/** GET /api/me/ on a connection of its own, so the cluster spreads the calls over its workers. */
+async function meStatusOnNewConnection(baseUrl: string, token: string): Promise<number> {
+  return (await get(`${baseUrl}/api/me/`, { agent: false, headers: { authorization: `Bearer ${token}` } })).status;
 }
 
 async function meStatuses(baseUrl: string, token: string, count: number): Promise<number[]> {
@@ -404,16 +409,7 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
   test('SIGTERM: a keep-alive client is answered with Connection: close, and /readyz fails first', async () => {
     const cluster = await startCluster(['--workers', '2']);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const readyz = (): Promise<{ status: number; connection: string | undefined }> =>
-      new Promise((resolve, reject) => {
-        const req = httpRequest(`${cluster.baseUrl}/readyz`, { agent });
-        req.on('response', (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
+    const readyz = () => get(`${cluster.baseUrl}/readyz`, { agent });
     try {
       await waitForWorkers(cluster, 2);
       assert.deepEqual(await readyz(), { status: 200, connection: 'keep-alive' });
