@@ -133,7 +133,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         } finally {
           redis?.disconnect();
           await store.close();
-          if (logger !== false) logger.process.flush();
+          if (logger !== false) logger.flush();
         }
       })();
       return closed;

@@ -1,6 +1,7 @@
 // gatehouse serve as real processes: a primary and its workers, under a steady loopback load.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type RequestOptions } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -39,6 +40,16 @@ const running = new Set<Cluster>();
 after(async () => {
   for (const cluster of running) await cluster.stop();
 });
+
+/** True while `pid` runs (a zombie awaiting its reaper counts as gone). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 async function startCluster(args: string[], env: Record<string, string> = {}, port?: number): Promise<Cluster> {
   const entry = path.join(testDistDir(), 'src', 'cli', 'main.js');
@@ -425,6 +436,29 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       assert.equal((await cluster.exited).code, 0);
     } finally {
       agent.destroy();
+      await cluster.stop();
+    }
+  });
+
+  test('workers leave when the primary dies, even ones still starting', async () => {
+    const cluster = await startCluster(['--workers', '2']);
+    try {
+      // Freeze the primary as soon as it has forked a worker, so that the worker is still
+      // starting, or waiting on the primary for the listening socket, when the primary dies.
+      await cluster.waitFor((l) => l.event === 'worker_spawned', 30_000);
+      cluster.child.kill('SIGSTOP');
+      await sleep(4000);
+      cluster.child.kill('SIGKILL');
+      await cluster.exited;
+      const pids = cluster.logs.filter((l) => l.event === 'worker_spawned').map((l) => l.workerPid as number);
+      assert.ok(pids.length > 0);
+      const deadline = Date.now() + 20_000;
+      while (pids.some(isRunning) && Date.now() < deadline) await sleep(100);
+      assert.deepEqual(pids.filter(isRunning), [], 'no orphaned worker is left running');
+    } finally {
+      for (const pid of cluster.logs.filter((l) => l.event === 'worker_spawned').map((l) => l.workerPid as number)) {
+        if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+      }
       await cluster.stop();
     }
   });

@@ -44,6 +44,11 @@ describe('trusted proxies', { timeout: 120_000 }, () => {
       assert.equal(line.remoteAddress, '203.0.113.7');
       assert.equal(line.protocol, 'https');
       assert.equal(typeof line.reqId, 'string');
+      // The proxy's own requests, without forwarding headers, are its own address.
+      await (await fetch(`${server.baseUrl}/readyz`)).arrayBuffer();
+      const direct = await requestLine(server, '/readyz');
+      assert.equal(direct.remoteAddress, '127.0.0.1');
+      assert.equal(direct.protocol, 'http');
     } finally {
       await server.stop();
     }

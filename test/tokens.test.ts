@@ -97,6 +97,17 @@ describe('tokens', () => {
     assert.equal(cache.size, 2, 'bounded');
   });
 
+  it('serves a cached entry only for the exact same token, not one that shares its signature', async () => {
+    const cache = new VerifiedTokenCache();
+    const token = signToken(ring, buildClaims(base));
+    await verifyToken(token, options({ cache }));
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${b64({ ...buildClaims(base), user_id: 1 })}.${signature}`;
+    assert.equal(cache.get(forged, NOW + 1, 0), undefined);
+    await refused(forged, options({ cache }));
+    assert.equal((await verifyToken(token, options({ cache }))).user_id, 7, 'the real token is still served');
+  });
+
   it('signs every algorithm so that jose and gatehouse/verify accept the token', async () => {
     for (const algorithm of ALGORITHMS) {
       const key = algorithm.startsWith('HS')

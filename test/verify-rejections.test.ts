@@ -215,6 +215,16 @@ test('rejects exp in the past (leeway counted, cache re-checked)', async () => {
   await assert.rejects(verifier.verify(token), { code: 'token_expired' });
 });
 
+test('the cache serves only the exact token it verified, not another that reuses its signature', async () => {
+  const verifier = createVerifier({ jwks: { keys: [hs.jwk] }, algorithms: ['HS256'], clock });
+  const token = craft(hs, header(hs), `{"token_type":"access","exp":${NOW + 60},"user_id":1}`);
+  assert.equal((await verifier.verify(token)).user_id, 1); // now cached
+  const [head, , signature] = token.split('.');
+  const forged = `${head}.${Buffer.from(`{"token_type":"access","exp":${NOW + 60},"user_id":2}`).toString('base64url')}.${signature}`;
+  await assert.rejects(verifier.verify(forged), { code: 'signature_invalid' });
+  assert.equal((await verifier.verify(token)).user_id, 1);
+});
+
 test('rejects nbf in the future', async () => {
   await assert.rejects(verifierFor(hs).verify(craft(hs, header(hs), `{"token_type":"access","exp":${NOW + 60},"nbf":${NOW + 1}}`)), { code: 'token_not_yet_valid' });
   assert.ok(await verifierFor(hs).verify(craft(hs, header(hs), `{"token_type":"access","exp":${NOW + 60},"nbf":${NOW}}`)));
@@ -269,6 +279,9 @@ test('the strict JSON parser refuses exactly the objects that repeat a member na
     ['{"a":{"b":1},"c":{"b":1}}', true],
     ['{"a":"{\\"a\\":1}","b":"[,]"}', true],
     ['{}', true],
+    // A value ending in an escaped backslash: the quote after it does close the string.
+    ['{"a":"x\\\\","a":1}', false],
+    ['{"a":"\\\\\\"","b":1}', true],
   ];
   for (const [text, accepted] of cases) {
     assert.equal(parseStrictJsonObject(Buffer.from(text)) !== undefined, accepted, text);

@@ -86,10 +86,12 @@ function checkAudience(value: unknown): readonly string[] | undefined {
   return Object.freeze([...list] as string[]);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
+/** Freezes a parsed claim set and every object in it (for-in, not Object.values: no array per level). */
+function deepFreeze<T extends object>(value: T): T {
+  Object.freeze(value);
+  for (const key in value) {
+    const inner: unknown = value[key];
+    if (typeof inner === 'object' && inner !== null && !Object.isFrozen(inner)) deepFreeze(inner);
   }
   return value;
 }

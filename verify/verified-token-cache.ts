@@ -1,10 +1,11 @@
 /**
- * A bounded LRU of verified claim sets keyed by the whole token string, so a repeated token skips
- * decoding and the signature check. Entries carry no verdict on time: claims are re-checked on
- * every hit, and an entry is dropped once its `exp` has passed.
+ * A bounded LRU of verified claim sets, so a repeated token skips decoding and the signature
+ * check. A hit needs the exact same token; entries are found by its signature segment, a fifth of
+ * the token to hash per lookup. Entries carry no verdict on time: claims are re-checked on every
+ * hit, and an entry is dropped once its `exp` has passed.
  */
 export class VerifiedTokenCache<T extends { readonly exp: number }> {
-  readonly #entries = new Map<string, T>();
+  readonly #entries = new Map<string, { readonly token: string; readonly claims: T }>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -12,17 +13,19 @@ export class VerifiedTokenCache<T extends { readonly exp: number }> {
   }
 
   get(token: string, now: number, leeway: number): T | undefined {
-    const hit = this.#entries.get(token);
-    if (hit === undefined) return undefined;
-    this.#entries.delete(token);
-    if (now - leeway >= hit.exp) return undefined;
-    this.#entries.set(token, hit); // most recently used goes last
-    return hit;
+    const key = signatureSegment(token);
+    const hit = this.#entries.get(key);
+    if (hit === undefined || hit.token !== token) return undefined;
+    this.#entries.delete(key);
+    if (now - leeway >= hit.claims.exp) return undefined;
+    this.#entries.set(key, hit); // most recently used goes last
+    return hit.claims;
   }
 
   set(token: string, claims: T): void {
-    this.#entries.delete(token);
-    this.#entries.set(token, claims);
+    const key = signatureSegment(token);
+    this.#entries.delete(key);
+    this.#entries.set(key, { token, claims });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
@@ -36,4 +39,9 @@ export class VerifiedTokenCache<T extends { readonly exp: number }> {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** What follows the last dot (the whole string if there is none). */
+function signatureSegment(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }

@@ -13,6 +13,8 @@ export function notAuthenticated(): GatehouseError {
  */
 export function bearerToken(header: string | undefined): string {
   if (header === undefined) throw notAuthenticated();
+  // The usual `Bearer <token>` with single spaces, without splitting (an array per request).
+  if (header.startsWith('Bearer ') && header.length > 7 && header.indexOf(' ', 7) < 0) return header.slice(7);
   const parts = header.split(' ').filter((part) => part !== '');
   if (parts.length === 0 || parts[0] !== 'Bearer') throw notAuthenticated();
   if (parts.length !== 2) {

@@ -1,7 +1,6 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import type { AppContext } from './app-context.js';
 import { registerBodyParsers } from './body-parsers.js';
@@ -9,6 +8,7 @@ import { answerClientError, sendError, toPublicError } from './error-response.js
 import { answerUnroutedRequests } from './method-not-allowed.js';
 import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
+import { requestIdGenerator } from './request-id.js';
 import { logEachRequest, type Loggers } from './request-log.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -33,7 +33,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     // Requests share the process logger: a child logger per request costs more than the line.
     childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomUUID(),
+    genReqId: requestIdGenerator(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimit,
     trustProxy: [...config.trustedProxies],
@@ -78,30 +78,29 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
 
 /**
  * A handler that runs past the request timeout is answered 503 rather than left hanging. One
- * sweep a second over the requests in flight (oldest first) instead of a timer per request. A
- * request whose client went away stays listed until the sweep reaches its deadline: an
- * `onRequestAbort` hook would cost every request a 'close' listener.
+ * sweep a second over the replies in flight (oldest first, by Fastify's own start time) instead
+ * of a timer per request. A request whose client went away stays listed until the sweep reaches
+ * its deadline: an `onRequestAbort` hook would cost every request a 'close' listener.
  */
 function limitHandlerTime(app: FastifyInstance, timeoutMs: number): void {
-  // By request, in arrival order: the oldest are first, and a response finds its entry directly.
-  const inFlight = new Map<FastifyRequest, { reply: FastifyReply; startedAt: number }>();
+  // In arrival order: the oldest are first, and a response finds its entry directly.
+  const inFlight = new Set<FastifyReply>();
   const sweep = setInterval(() => {
-    const cutoff = Date.now() - timeoutMs;
-    for (const [request, { reply, startedAt }] of inFlight) {
-      if (startedAt > cutoff) break;
-      inFlight.delete(request);
-      if (!reply.sent && !reply.raw.destroyed && request.raw.socket?.destroyed !== true) {
+    for (const reply of inFlight) {
+      if (reply.elapsedTime < timeoutMs) break;
+      inFlight.delete(reply);
+      if (!reply.sent && !reply.raw.destroyed && reply.request.raw.socket?.destroyed !== true) {
         void sendError(reply, new GatehouseError('service_unavailable', 'The request took too long to process.'));
       }
     }
   }, Math.min(1000, timeoutMs));
   sweep.unref();
-  app.addHook('onRequest', (request, reply, done) => {
-    inFlight.set(request, { reply, startedAt: Date.now() });
+  app.addHook('onRequest', (_request, reply, done) => {
+    inFlight.add(reply);
     done();
   });
-  app.addHook('onResponse', (request, _reply, done) => {
-    inFlight.delete(request);
+  app.addHook('onResponse', (_request, reply, done) => {
+    inFlight.delete(reply);
     done();
   });
   app.addHook('onClose', (_instance, done) => {

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { isMessage, type MetricsCollect, type MetricsCollected, type MetricsResponse } from './cluster-protocol.js';
-import { loginsTotal, refreshesTotal, registry, requestDuration, requestsTotal } from './registry.js';
+import { loginsTotal, refreshesTotal, registry, requestMetrics } from './registry.js';
 
 /**
  * Records one answered HTTP request. `route` is the route pattern (`/api/token/`), never the raw
@@ -10,20 +10,8 @@ import { loginsTotal, refreshesTotal, registry, requestDuration, requestsTotal }
  * observeRequest('/api/me/', 'GET', 200, 0.0012);
  */
 export function observeRequest(route: string, method: string, status: number, seconds: number): void {
-  const key = `${method} ${status} ${route}`;
-  let children = requestChildren.get(key);
-  if (children === undefined) {
-    const labels = { route, method, status: String(status) };
-    children = { count: requestsTotal.labels(labels), duration: requestDuration.labels(labels) };
-    // Routes are the app's fixed route patterns, so the number of keys stays small.
-    requestChildren.set(key, children);
-  }
-  children.count.inc();
-  children.duration.observe(seconds);
+  requestMetrics.observe(route, method, status, seconds);
 }
-
-/** Label children by route, method and status: looking labels up per request costs more than counting. */
-const requestChildren = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
 
 /**
  * Counts one password login.

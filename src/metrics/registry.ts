@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { RequestMetrics } from './request-metrics.js';
 
 /**
  * This process's metrics. In a cluster every worker has its own; the primary merges them
@@ -8,20 +9,8 @@ export const registry = new Registry();
 
 collectDefaultMetrics({ register: registry });
 
-export const requestsTotal = new Counter({
-  name: 'gatehouse_http_requests_total',
-  help: 'HTTP requests answered, by route, method and status.',
-  labelNames: ['route', 'method', 'status'] as const,
-  registers: [registry],
-});
-
-export const requestDuration = new Histogram({
-  name: 'gatehouse_http_request_duration_seconds',
-  help: 'HTTP request duration in seconds, by route, method and status.',
-  labelNames: ['route', 'method', 'status'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-});
+/** HTTP request counts and durations: see RequestMetrics. */
+export const requestMetrics = new RequestMetrics(registry);
 
 export const loginsTotal = new Counter({
   name: 'gatehouse_logins_total',

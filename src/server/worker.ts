@@ -34,14 +34,6 @@ export async function runWorker(config: Config): Promise<void> {
   const { app } = runtime;
   const drainer = trackConnections(app.server);
 
-  app.addHook('onRequest', (_request, reply, done) => {
-    // Ends each keep-alive connection after its current response, so clients move to live
-    // workers. Set when the request arrives (an onSend hook costs every response more); a
-    // request already in flight when the drain starts keeps its connection, which the drain
-    // closes once idle.
-    if (drainer.draining) void reply.header('connection', 'close');
-    done();
-  });
   watchRequestBudget(config, app);
 
   let stopped: Promise<void> | undefined;

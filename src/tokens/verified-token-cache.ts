@@ -2,12 +2,13 @@ import type { TokenClaims } from './claims.js';
 
 /**
  * Remembers tokens whose signature and claims already checked out, so the hot path skips the
- * (async WebCrypto) signature check. Keyed by the whole token; an entry is only returned while
- * the token is unexpired. Revocation is not cached: callers still check the session.
- * Bounded: the oldest entries go first.
+ * signature check. A hit needs the exact same token; entries are found by its signature segment,
+ * which is a fifth of the token to hash per lookup. An entry is only returned while the token is
+ * unexpired. Revocation is not cached: callers still check the session. Bounded: the oldest
+ * entries go first.
  */
 export class VerifiedTokenCache {
-  readonly #entries = new Map<string, TokenClaims>();
+  readonly #entries = new Map<string, { readonly token: string; readonly claims: TokenClaims }>();
   readonly #maxEntries: number;
 
   constructor(maxEntries = 10_000) {
@@ -16,13 +17,14 @@ export class VerifiedTokenCache {
 
   /** The cached claims if `token` is known and `exp` (plus leeway) is still ahead of `now` (seconds). */
   get(token: string, now: number, leeway: number): TokenClaims | undefined {
-    const claims = this.#entries.get(token);
-    if (claims === undefined) return undefined;
-    if (claims.exp + leeway <= now) {
-      this.#entries.delete(token);
+    const key = signatureSegment(token);
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    if (entry.claims.exp + leeway <= now) {
+      this.#entries.delete(key);
       return undefined;
     }
-    return claims;
+    return entry.claims;
   }
 
   set(token: string, claims: TokenClaims): void {
@@ -30,10 +32,15 @@ export class VerifiedTokenCache {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);
     }
-    this.#entries.set(token, claims);
+    this.#entries.set(signatureSegment(token), { token, claims });
   }
 
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** What follows the last dot (the whole string if there is none). */
+function signatureSegment(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }
