@@ -114,20 +114,45 @@ export function cpuMicros(pids: readonly number[]): number {
   return ticks * 10_000;
 }
 
+/** One run's raw totals; {@link figures} turns several into one row. */
+interface LoadSample {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly p99: number;
+  /** CPU time of the server's worker processes over the run, µs. */
+  readonly cpu: number;
+}
+
 /**
  * Loads one server; CPU per request is measured on its worker processes (`pids`), a steadier
  * figure than req/s on a shared machine, since the load generator competes for the same cores.
  */
-async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadFigures> {
+async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadSample> {
   const cpuBefore = cpuMicros(pids);
+  const started = performance.now();
   const result = await autocannon(options);
+  const seconds = (performance.now() - started) / 1000;
   const cpu = cpuMicros(pids) - cpuBefore;
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${options.method ?? 'GET'} ${new URL(options.url).pathname}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
-  const cpuPerRequest = result.requests.total > 0 ? Math.round(cpu / result.requests.total) : 0;
-  return { rps: Math.round(result.requests.average), p99: result.latency.p99, cpuMicros: cpuPerRequest };
+  return { requests: result.requests.total, seconds, p99: result.latency.p99, cpu };
 }
+
+/** Totals over alternating runs: req/s over all of them, the worst p99, CPU per request. */
+function figures(samples: readonly LoadSample[]): LoadFigures {
+  const requests = samples.reduce((sum, sample) => sum + sample.requests, 0);
+  const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0);
+  const cpu = samples.reduce((sum, sample) => sum + sample.cpu, 0);
+  return {
+    rps: seconds > 0 ? Math.round(requests / seconds) : 0,
+    p99: Math.max(...samples.map((sample) => sample.p99)),
+    cpuMicros: requests > 0 ? Math.round(cpu / requests) : 0,
+  };
+}
+
+/** Each endpoint's time is split into this many turns, alternating Gatehouse and the baseline. */
+const ROUNDS = 3;
 
 interface Endpoint {
   readonly name: string;
@@ -139,7 +164,7 @@ interface Endpoint {
 
 /**
  * Runs GET /api/me/, POST /api/token/refresh/ and POST /api/token/ against both servers for
- * `durationSeconds` each. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
+ * `durationSeconds` each, in three alternating turns per endpoint. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
  * so one refresh token can be replayed; login uses the production argon2 cost with the login
  * rate limit off. Gatehouse logs at `info` (one line per request, as in production) to /dev/null.
  *
@@ -212,14 +237,19 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
       const request = (base: string): AutocannonOptions => ({
         url: `${base}${endpoint.path}`,
         connections: CONNECTIONS,
-        duration: durationSeconds,
+        duration: Math.max(2, Math.round(durationSeconds / ROUNDS)),
         method: endpoint.method,
         headers: endpoint.headers,
         ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
       });
-      const gatehouseResult = await load(request(gatehouseUrl), workerPids);
-      const bareResult = await load(request(bareUrl), bareWorkerPids);
-      rows.push({ endpoint: endpoint.name, gatehouse: gatehouseResult, bare: bareResult });
+      // Alternating turns, so that a busy spell on the shared machine hits both servers alike.
+      const gatehouseSamples: LoadSample[] = [];
+      const bareSamples: LoadSample[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        gatehouseSamples.push(await load(request(gatehouseUrl), workerPids));
+        bareSamples.push(await load(request(bareUrl), bareWorkerPids));
+      }
+      rows.push({ endpoint: endpoint.name, gatehouse: figures(gatehouseSamples), bare: figures(bareSamples) });
     }
     const end = workerPids.map(rssBytes);
     return { rows, rss: { start, end } };

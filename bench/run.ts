@@ -36,7 +36,7 @@ print('Loopback load with autocannon (32 connections). Logging at info, as in pr
 print('Refresh runs with rotation off so one token can be replayed; login uses OWASP argon2 cost.');
 print();
 
-print(`## One worker (${seconds} s per endpoint)`);
+print(`## One worker (${seconds} s per endpoint and server, in alternating turns)`);
 const single = await benchCluster({ workers: 1, durationSeconds: seconds });
 printRows(single.rows);
 
@@ -46,7 +46,7 @@ const floor = await benchFastifyFloor(seconds);
 print(`Fastify ${floor.fastify.rps} req/s (p99 ${floor.fastify.p99} ms, ${floor.fastify.cpuMicros} µs CPU/request) vs node:http ${floor.bare.rps} req/s (p99 ${floor.bare.p99} ms, ${floor.bare.cpuMicros} µs CPU/request): ${percent(floor.fastify.rps, floor.bare.rps)}`);
 print();
 
-print(`## Two workers (${clusterSeconds} s per endpoint)`);
+print(`## Two workers (${clusterSeconds} s per endpoint and server, in alternating turns)`);
 const pair = await benchCluster({ workers: 2, durationSeconds: clusterSeconds });
 printRows(pair.rows);
 print(`Worker RSS at start: ${mb(pair.rss.start)}; at end: ${mb(pair.rss.end)}`);

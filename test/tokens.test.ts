@@ -108,6 +108,15 @@ describe('tokens', () => {
     assert.equal((await verifyToken(token, options({ cache }))).user_id, 7, 'the real token is still served');
   });
 
+  it('encodes claims exactly, short or long, ASCII or not', async () => {
+    for (const name of ['plain', 'grüße, 東京 😀', 'é'.repeat(1500)]) {
+      const claims = { ...buildClaims(base), name } as TokenClaims;
+      const token = signToken(ring, claims);
+      assert.deepEqual(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')), claims);
+      assert.equal((await verifyToken(token, options())).jti, base.jti);
+    }
+  });
+
   it('signs every algorithm so that jose and gatehouse/verify accept the token', async () => {
     for (const algorithm of ALGORITHMS) {
       const key = algorithm.startsWith('HS')

@@ -51,6 +51,17 @@ function asymmetricSignature(key: SigningRingKey, spec: Exclude<AlgorithmSpec, {
  */
 export function signToken(ring: KeyRing, claims: TokenClaims): string {
   const key = ring.signing;
-  const input = `${encodedHeader(key)}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const input = `${encodedHeader(key)}.${base64urlJson(claims)}`;
   return `${input}.${signature(key, input)}`;
+}
+
+// Claims are encoded through one reused buffer (signing is synchronous, so never two at once):
+// a fresh Buffer per token was ~0.2 µs of an HS256 signature.
+const scratch = Buffer.allocUnsafe(4096);
+
+function base64urlJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: anything that might not fit takes a new buffer.
+  if (json.length * 3 > scratch.length) return Buffer.from(json).toString('base64url');
+  return scratch.toString('base64url', 0, scratch.write(json));
 }
