@@ -106,7 +106,7 @@ function checkHeader(headerSegment: string, algorithms: ReadonlySet<JwsAlgorithm
 export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
   if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
   if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
-  const input = Buffer.from(parsed.token.slice(0, parsed.signingInputEnd), 'latin1');
+  const input = parsed.token.slice(0, parsed.signingInputEnd);
   if (!verifyWithNodeCrypto(key, input, parsed.signature)) fail('signature_invalid', 'signature is invalid');
 }
 
