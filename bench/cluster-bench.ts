@@ -237,7 +237,7 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
       const request = (base: string): AutocannonOptions => ({
         url: `${base}${endpoint.path}`,
         connections: CONNECTIONS,
-        duration: Math.max(2, Math.round(durationSeconds / ROUNDS)),
+        duration: durationSeconds / ROUNDS,
         method: endpoint.method,
         headers: endpoint.headers,
         ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
