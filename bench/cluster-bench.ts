@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/spawn-server.js';
 
-interface AutocannonOptions {
+export interface AutocannonOptions {
   url: string;
   connections: number;
   duration: number;
@@ -127,7 +127,7 @@ interface LoadSample {
  * Loads one server; CPU per request is measured on its worker processes (`pids`), a steadier
  * figure than req/s on a shared machine, since the load generator competes for the same cores.
  */
-async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadSample> {
+export async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadSample> {
   const cpuBefore = cpuMicros(pids);
   const started = performance.now();
   const result = await autocannon(options);
@@ -151,8 +151,36 @@ function figures(samples: readonly LoadSample[]): LoadFigures {
   };
 }
 
-/** Each endpoint's time is split into this many turns, alternating Gatehouse and the baseline. */
+/** Each comparison's time is split into this many turns per server, alternating between them. */
 const ROUNDS = 3;
+
+/** A server to load: where to send requests, and which processes' CPU time is its own. */
+export interface LoadTarget {
+  readonly url: string;
+  readonly pids: readonly number[];
+}
+
+/**
+ * Loads two servers with the same requests for `durationSeconds` each, in alternating turns, so
+ * that a busy spell on the shared machine hits both alike.
+ *
+ * @example
+ * const [gatehouse, bare] = await alternateLoad({ connections: 32 }, 10, gatehouseTarget, bareTarget);
+ */
+export async function alternateLoad(
+  request: Omit<AutocannonOptions, 'url' | 'duration'>,
+  durationSeconds: number,
+  first: LoadTarget,
+  second: LoadTarget,
+): Promise<[LoadFigures, LoadFigures]> {
+  const samples: [LoadSample[], LoadSample[]] = [[], []];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, target] of [first, second].entries()) {
+      samples[index]?.push(await load({ ...request, url: target.url, duration: durationSeconds / ROUNDS }, target.pids));
+    }
+  }
+  return [figures(samples[0]), figures(samples[1])];
+}
 
 interface Endpoint {
   readonly name: string;
@@ -234,22 +262,19 @@ export async function benchCluster(options: ClusterBenchOptions): Promise<Cluste
     const start = workerPids.map(rssBytes);
     const rows: ClusterBenchRow[] = [];
     for (const endpoint of endpoints) {
-      const request = (base: string): AutocannonOptions => ({
-        url: `${base}${endpoint.path}`,
+      const request = {
         connections: CONNECTIONS,
-        duration: durationSeconds / ROUNDS,
         method: endpoint.method,
         headers: endpoint.headers,
         ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
-      });
-      // Alternating turns, so that a busy spell on the shared machine hits both servers alike.
-      const gatehouseSamples: LoadSample[] = [];
-      const bareSamples: LoadSample[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        gatehouseSamples.push(await load(request(gatehouseUrl), workerPids));
-        bareSamples.push(await load(request(bareUrl), bareWorkerPids));
-      }
-      rows.push({ endpoint: endpoint.name, gatehouse: figures(gatehouseSamples), bare: figures(bareSamples) });
+      };
+      const [gatehouseFigures, bareFigures] = await alternateLoad(
+        request,
+        durationSeconds,
+        { url: `${gatehouseUrl}${endpoint.path}`, pids: workerPids },
+        { url: `${bareUrl}${endpoint.path}`, pids: bareWorkerPids },
+      );
+      rows.push({ endpoint: endpoint.name, gatehouse: gatehouseFigures, bare: bareFigures });
     }
     const end = workerPids.map(rssBytes);
     return { rows, rss: { start, end } };

@@ -102,10 +102,15 @@ function checkHeader(headerSegment: string, algorithms: ReadonlySet<JwsAlgorithm
   return { header: Object.freeze(header), alg, kid };
 }
 
-/** {@link checkJwsSignature} with the `node` engine: synchronous, throws a VerifyError on failure. */
-export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
+/** Checks every engine runs first: the key's bound algorithm, and the signature's exact shape. */
+function checkAlgAndShape(parsed: ParsedJws, key: BoundKey): void {
   if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
   if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
+}
+
+/** {@link checkJwsSignature} with the `node` engine: synchronous, throws a VerifyError on failure. */
+export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
+  checkAlgAndShape(parsed, key);
   const input = parsed.token.slice(0, parsed.signingInputEnd);
   if (!verifyWithNodeCrypto(key, input, parsed.signature)) fail('signature_invalid', 'signature is invalid');
 }
@@ -120,8 +125,7 @@ export function checkJwsSignature(parsed: ParsedJws, key: BoundKey, engine: Sign
     checkNodeSignature(parsed, key);
     return undefined;
   }
-  if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
-  if (!signatureHasValidShape(key, parsed.signature)) fail('signature_invalid', 'signature is invalid');
+  checkAlgAndShape(parsed, key);
   return verifyWithJose(key, parsed.token).then((valid) => {
     if (!valid) fail('signature_invalid', 'signature is invalid');
   });

@@ -1,7 +1,7 @@
 import type { Metric, Registry } from 'prom-client';
 
 /** Seconds; the same upper bounds the histogram has always had. */
-export const DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+const DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
 interface Labels {
   readonly route: string;
