@@ -21,6 +21,8 @@ export interface Runtime {
   /** The application, not yet listening: hooks can still be added. */
   readonly app: FastifyInstance;
   readonly store: Store;
+  /** What the session services work with: the store, the keys in force, the token cache. */
+  readonly sessions: SessionContext;
   /** From now on /readyz answers 503, so load balancers stop sending new work. */
   setDraining(): void;
   /** Closes the app (finishing in-flight requests), then the store and Redis. */
@@ -121,6 +123,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   return {
     app,
     store,
+    sessions,
     setDraining: () => {
       draining = true;
     },

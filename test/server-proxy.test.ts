@@ -27,12 +27,21 @@ async function requestLine(server: SpawnedServer, path: string): Promise<Request
   }
 }
 
-async function forwardedCall(server: SpawnedServer, path: string): Promise<void> {
+async function forwardedCall(server: SpawnedServer, path: string, headers: Record<string, string> = {}): Promise<void> {
   const response = await fetch(`${server.baseUrl}${path}`, {
-    headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+    headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', ...headers },
   });
   assert.equal(response.status, 200);
   await response.arrayBuffer();
+}
+
+/** A new user's access token (GET /api/me/ is answered before Fastify's router, and must log alike). */
+async function accessToken(server: SpawnedServer): Promise<string> {
+  const json = { 'content-type': 'application/json' };
+  const body = JSON.stringify({ username: `proxied${process.pid}`, password: 'proxied password 1' });
+  assert.equal((await fetch(`${server.baseUrl}/api/users/`, { method: 'POST', headers: json, body })).status, 201);
+  const login = await fetch(`${server.baseUrl}/api/token/`, { method: 'POST', headers: json, body });
+  return ((await login.json()) as { access: string }).access;
 }
 
 describe('trusted proxies', { timeout: 120_000 }, () => {
@@ -44,6 +53,10 @@ describe('trusted proxies', { timeout: 120_000 }, () => {
       assert.equal(line.remoteAddress, '203.0.113.7');
       assert.equal(line.protocol, 'https');
       assert.equal(typeof line.reqId, 'string');
+      await forwardedCall(server, '/api/me/', { authorization: `Bearer ${await accessToken(server)}` });
+      const me = await requestLine(server, '/api/me/');
+      assert.equal(me.remoteAddress, '203.0.113.7');
+      assert.equal(me.protocol, 'https');
       // The proxy's own requests, without forwarding headers, are its own address.
       await (await fetch(`${server.baseUrl}/readyz`)).arrayBuffer();
       const direct = await requestLine(server, '/readyz');
@@ -61,6 +74,10 @@ describe('trusted proxies', { timeout: 120_000 }, () => {
       const line = await requestLine(server, '/healthz');
       assert.equal(line.remoteAddress, '127.0.0.1');
       assert.equal(line.protocol, 'http');
+      await forwardedCall(server, '/api/me/', { authorization: `Bearer ${await accessToken(server)}` });
+      const me = await requestLine(server, '/api/me/');
+      assert.equal(me.remoteAddress, '127.0.0.1');
+      assert.equal(me.protocol, 'http');
     } finally {
       await server.stop();
     }

@@ -557,6 +557,25 @@ for (const dialect of DIALECTS) {
         await runInChildProcesses(database, 1, { kind: 'deactivate', userId: user.id, now: NOW });
         assert.equal((await store.authState(user.id, second.familyId, NOW))?.user.isActive, false);
       });
+
+      // GET /api/me/'s fast path relies on this answer being authState's own.
+      it('answers synchronously, as authState does, where the dialect can (SQLite)', async () => {
+        if (dialect !== 'sqlite') {
+          assert.equal(store.authStateNow, undefined, 'PostgreSQL needs a round trip');
+          return;
+        }
+        const now = (userId: number, familyId: string) => store.authStateNow?.(userId, familyId);
+        const user = await newUser();
+        const first = await newFamily(user);
+        assert.deepEqual(now(user.id, first.familyId), await store.authState(user.id, first.familyId, NOW));
+        assert.equal(now(user.id, first.familyId)?.familyActive, true);
+        assert.equal(now(987_654_321, first.familyId), undefined, 'no such user');
+        await store.revokeFamily(first.familyId, NOW);
+        assert.equal(now(user.id, first.familyId)?.familyActive, false);
+        const second = await newFamily(user);
+        await runInChildProcesses(database, 1, { kind: 'deactivate', userId: user.id, now: NOW });
+        assert.equal(now(user.id, second.familyId)?.user.isActive, false, 'another process\'s change is seen');
+      });
     });
 
     describe('flushExpired', () => {

@@ -1,10 +1,13 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors.js';
 import type { AppContext } from './app-context.js';
 import { registerBodyParsers } from './body-parsers.js';
+import { clientOrigin } from './client-origin.js';
 import { answerClientError, sendError, toPublicError } from './error-response.js';
+import { meFastPath } from './me-fast-path.js';
 import { answerUnroutedRequests } from './method-not-allowed.js';
 import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
@@ -28,17 +31,31 @@ export interface BuildAppOptions {
  */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = ctx;
+  const origin = clientOrigin(config.trustedProxies);
+  const requests = options.logger === false ? undefined : options.logger.requests;
+  const nextRequestId = requestIdGenerator();
+  let open = true;
+  // CORS adds headers to every answer, so with it on every request goes through Fastify.
+  const fastPath = config.corsOrigins.length > 0 ? undefined : meFastPath({ sessions: ctx.sessions, requests, origin, nextRequestId, open: () => open });
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger.process as FastifyBaseLogger }),
     // Requests share the process logger: a child logger per request costs more than the line.
     childLoggerFactory: (logger) => logger,
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: requestIdGenerator(),
+    genReqId: nextRequestId,
     requestIdHeader: false,
+    // The HTTP/1 server Fastify would make, with GET /api/me/ answered first when it can be
+    // (see meFastPath).
+    serverFactory: (handler) => {
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = config.keepAliveTimeout * 1000;
+      server.requestTimeout = config.requestTimeout * 1000;
+      return server;
+    },
     bodyLimit: config.bodyLimit,
     trustProxy: [...config.trustedProxies],
-    requestTimeout: config.requestTimeout * 1000,
-    keepAliveTimeout: config.keepAliveTimeout * 1000,
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -51,7 +68,11 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     return sendError(reply, publicError);
   });
   answerUnroutedRequests(app);
-  logEachRequest(app, options.logger === false ? undefined : options.logger.requests);
+  logEachRequest(app, requests, origin);
+  app.addHook('preClose', (done) => {
+    open = false;
+    done();
+  });
   limitHandlerTime(app, config.requestTimeout * 1000);
 
   await registerBodyParsers(app);

@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import { destination, pino, type Logger } from 'pino';
 import { observeRequest } from '../metrics/metrics.js';
-import { LogBatch } from './log-batch.js';
+import type { ClientOrigin } from './client-origin.js';
+import { LogBatch, type LogSink } from './log-batch.js';
 
 /**
  * Paths that could hold a secret, redacted should one ever reach a log object. Top-level and
@@ -16,14 +18,58 @@ const REDACT = [
 /** Request lines are written in batches of at most this many bytes, or at the next flush. */
 const LOG_BATCH_BYTES = 4096;
 const LOG_FLUSH_MS = 250;
+/** pino's number for `info`, the level request lines are logged at. */
+const INFO = 30;
 
 export interface Loggers {
-  /** Everything but the per-request lines: secrets redacted, written at once. */
+  /** Every line but the per-request ones: pino, secrets redacted, written at once. */
   readonly process: Logger;
-  /** The per-request lines, which are built field by field from values that are never secret. */
-  readonly requests: Logger;
+  /** The per-request lines; undefined when the level is above `info`. */
+  readonly requests: RequestLog | undefined;
   /** Writes the request lines still waiting (shutdown). */
   flush(): void;
+}
+
+/**
+ * The per-request log line, in the shape and field order pino gives its lines:
+ * `{"level":30,"time":…,"pid":…,"hostname":…,"reqId":…,"method":…,"path":…,"route":…,"status":…,
+ * "durationMs":…,"remoteAddress":…,"protocol":…,"msg":"request"}`. Serialized here rather than by
+ * pino because it is written once per request and its fields are fixed and never secret: pino's
+ * generic serializer (a key walk with type checks per value) took 2.6 µs a line alone and ~4 µs
+ * of a request's CPU in a worker; this takes 1 µs alone. Every string goes through JSON.stringify.
+ */
+export class RequestLog {
+  readonly #sink: LogSink;
+  readonly #head: string;
+
+  constructor(sink: LogSink, pid: number, host: string) {
+    this.#sink = sink;
+    this.#head = `,"pid":${pid},"hostname":${JSON.stringify(host)},"reqId":`;
+  }
+
+  /**
+   * One request's line. `remoteAddress` is left out when unknown, as pino leaves out undefined.
+   *
+   * @example
+   * log.write('1f3a-1', 'GET', '/api/me/', '/api/me/', 200, 0.41, '127.0.0.1', 'http');
+   */
+  write(
+    reqId: string,
+    method: string,
+    path: string,
+    route: string,
+    status: number,
+    durationMs: number,
+    remoteAddress: string | undefined,
+    protocol: string,
+  ): void {
+    const address = remoteAddress === undefined ? '' : `,"remoteAddress":${JSON.stringify(remoteAddress)}`;
+    this.#sink.write(
+      `{"level":${INFO},"time":${Date.now()}${this.#head}${JSON.stringify(reqId)},"method":${JSON.stringify(method)},` +
+        `"path":${JSON.stringify(path)},"route":${JSON.stringify(route)},"status":${status},` +
+        `"durationMs":${Math.round(durationMs * 100) / 100}${address},"protocol":${JSON.stringify(protocol)},"msg":"request"}\n`,
+    );
+  }
 }
 
 /**
@@ -35,21 +81,15 @@ export interface Loggers {
 export function createLoggers(level: string): Loggers {
   const stream = destination({ dest: 1, sync: true });
   const batch = new LogBatch(stream, LOG_BATCH_BYTES, LOG_FLUSH_MS);
+  const processLog = pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream);
   return {
-    process: pino({ level, redact: { paths: REDACT, censor: '[redacted]' } }, stream),
-    requests: pino({ level }, batch),
+    process: processLog,
+    requests: processLog.isLevelEnabled('info') ? new RequestLog(batch, process.pid, hostname()) : undefined,
     flush: () => batch.close(),
   };
 }
 
-/**
- * `request.ip` under the trusted-proxy rules. Without X-Forwarded-For that is the peer's address
- * whoever the peer is, read directly: proxy-addr builds arrays per request to say the same.
- */
-function clientAddress(request: FastifyRequest): string | undefined {
-  return request.headers['x-forwarded-for'] === undefined ? request.socket.remoteAddress : request.ip;
-}
-
+/** The path without its query string: queries can carry anything a client puts there. */
 function withoutQuery(url: string): string {
   const query = url.indexOf('?');
   return query < 0 ? url : url.slice(0, query);
@@ -57,26 +97,15 @@ function withoutQuery(url: string): string {
 
 /**
  * One log line per request (id, method, path without query, route, status, duration, client
- * address as trusted-proxy rules see it) and the request metrics.
+ * address and scheme as the trusted-proxy rules see them) and the request metrics.
  */
-export function logEachRequest(app: FastifyInstance, requests: Logger | undefined): void {
+export function logEachRequest(app: FastifyInstance, requests: RequestLog | undefined, origin: ClientOrigin): void {
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const elapsedMs = reply.elapsedTime;
     observeRequest(route, request.method, reply.statusCode, elapsedMs / 1000);
-    requests?.info(
-      {
-        reqId: request.id,
-        method: request.method,
-        path: withoutQuery(request.url),
-        route,
-        status: reply.statusCode,
-        durationMs: Math.round(elapsedMs * 100) / 100,
-        remoteAddress: clientAddress(request),
-        protocol: request.protocol,
-      },
-      'request',
-    );
+    const raw = request.raw;
+    requests?.write(request.id, request.method, withoutQuery(request.url), route, reply.statusCode, elapsedMs, origin.address(raw), origin.protocol(raw));
     done();
   });
 }

@@ -171,6 +171,8 @@ export function createKyselyStore(
 ): Store {
   let closing: Promise<void> | undefined;
   const queries = hotQueries(db);
+  const cachedAuthState = (userId: number, familyId: string): AuthState | undefined | typeof NOT_NOW =>
+    cachedReads?.first(`${userId}\u0000${familyId}`, () => queries.authState(userId, familyId), authStateFromRow) ?? NOT_NOW;
 
   const store: Store = {
     dialect,
@@ -328,10 +330,9 @@ export function createKyselyStore(
     },
 
     async authState(userId, familyId, _now) {
-      const query = () => queries.authState(userId, familyId);
-      const cached = cachedReads?.first(`${userId}\u0000${familyId}`, query, authStateFromRow) ?? NOT_NOW;
+      const cached = cachedAuthState(userId, familyId);
       if (cached !== NOT_NOW) return cached;
-      return authStateFromRow((await db.executeQuery(query())).rows[0]);
+      return authStateFromRow((await db.executeQuery(queries.authState(userId, familyId))).rows[0]);
     },
 
     async flushExpired(now) {
@@ -398,5 +399,12 @@ export function createKyselyStore(
 
     withLock: withNamedLock,
   };
+  // Only where a synchronous answer is possible: callers then skip trying.
+  if (cachedReads !== undefined) {
+    store.authStateNow = (userId, familyId) => {
+      const cached = cachedAuthState(userId, familyId);
+      return cached === NOT_NOW ? undefined : cached;
+    };
+  }
   return store;
 }

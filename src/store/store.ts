@@ -124,6 +124,13 @@ export interface Store {
    * (`sid` claim) is still live. `familyActive` is false when revoked or unknown.
    */
   authState(userId: number, familyId: string, now: number): Promise<AuthState | undefined>;
+  /**
+   * {@link authState} answered synchronously, exactly as fresh as the query, when the adapter can
+   * (SQLite: its cached reads, or a read of the embedded database, which is synchronous anyway);
+   * `undefined` when it cannot now (inside a transaction, say) and when there is no such user:
+   * ask `authState` then. Optional: PostgreSQL always needs a round trip.
+   */
+  authStateNow?(userId: number, familyId: string): AuthState | undefined;
   /** Deletes refresh tokens and families expired before `now`; returns how many tokens went. */
   flushExpired(now: number): Promise<number>;
 
