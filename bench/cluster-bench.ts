@@ -152,7 +152,7 @@ function figures(samples: readonly LoadSample[]): LoadFigures {
 }
 
 /** Each comparison's time is split into this many turns per server, alternating between them. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /** A server to load: where to send requests, and which processes' CPU time is its own. */
 export interface LoadTarget {
@@ -192,7 +192,7 @@ interface Endpoint {
 
 /**
  * Runs GET /api/me/, POST /api/token/refresh/ and POST /api/token/ against both servers for
- * `durationSeconds` each, in three alternating turns per endpoint. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
+ * `durationSeconds` each, in five alternating turns per endpoint. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
  * so one refresh token can be replayed; login uses the production argon2 cost with the login
  * rate limit off. Gatehouse logs at `info` (one line per request, as in production) to /dev/null.
  *

@@ -97,6 +97,25 @@ describe('tokens', () => {
     assert.equal(cache.size, 2, 'bounded');
   });
 
+  it('keeps a token in use when full, evicting one not used since it was added', () => {
+    const cache = new VerifiedTokenCache(2);
+    const claims = (jti: string) => buildClaims({ ...base, jti });
+    cache.set('h.p.a', claims('a'));
+    cache.set('h.p.b', claims('b'));
+    assert.ok(cache.get('h.p.a', NOW, 0), 'a is used');
+    cache.set('h.p.c', claims('c'));
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('h.p.b', NOW, 0), undefined, 'b, never used, went');
+    assert.equal(cache.get('h.p.a', NOW, 0)?.jti, 'a');
+    assert.equal(cache.get('h.p.c', NOW, 0)?.jti, 'c');
+    // Both used: each loses its mark once, then the one passed over first (a) goes; never the new one.
+    cache.set('h.p.d', claims('d'));
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('h.p.a', NOW, 0), undefined);
+    assert.equal(cache.get('h.p.c', NOW, 0)?.jti, 'c');
+    assert.equal(cache.get('h.p.d', NOW, 0)?.jti, 'd');
+  });
+
   it('serves a cached entry only for the exact same token, not one that shares its signature', async () => {
     const cache = new VerifiedTokenCache();
     const token = signToken(ring, buildClaims(base));

@@ -1,11 +1,13 @@
 /**
- * A bounded LRU of verified claim sets, so a repeated token skips decoding and the signature
+ * A bounded cache of verified claim sets, so a repeated token skips decoding and the signature
  * check. A hit needs the exact same token; entries are found by its signature segment, a fifth of
  * the token to hash per lookup. Entries carry no verdict on time: claims are re-checked on every
- * hit, and an entry is dropped once its `exp` has passed.
+ * hit, and an entry is dropped once its `exp` has passed. When full it evicts by second chance
+ * (CLOCK): a hit only marks its entry, where an LRU would move it (two map operations per hit),
+ * and the oldest entry not used since it was added or last passed over goes.
  */
 export class VerifiedTokenCache<T extends { readonly exp: number }> {
-  readonly #entries = new Map<string, { readonly token: string; readonly claims: T }>();
+  readonly #entries = new Map<string, { readonly token: string; readonly claims: T; used: boolean }>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number) {
@@ -16,19 +18,29 @@ export class VerifiedTokenCache<T extends { readonly exp: number }> {
     const key = signatureSegment(token);
     const hit = this.#entries.get(key);
     if (hit === undefined || hit.token !== token) return undefined;
-    this.#entries.delete(key);
-    if (now - leeway >= hit.claims.exp) return undefined;
-    this.#entries.set(key, hit); // most recently used goes last
+    if (now - leeway >= hit.claims.exp) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    hit.used = true;
     return hit.claims;
   }
 
   set(token: string, claims: T): void {
     const key = signatureSegment(token);
     this.#entries.delete(key);
-    this.#entries.set(key, { token, claims });
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    // Before inserting, so the new entry is never the one to go.
+    if (this.#entries.size >= this.#maxEntries) this.#evictOne();
+    this.#entries.set(key, { token, claims, used: false });
+  }
+
+  /** From the oldest: a used entry loses its mark and goes to the back; the first unused one goes. */
+  #evictOne(): void {
+    for (const [key, entry] of this.#entries) {
+      this.#entries.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      this.#entries.set(key, entry);
     }
   }
 

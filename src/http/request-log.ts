@@ -30,6 +30,20 @@ export interface Loggers {
   flush(): void;
 }
 
+/** JSON.stringify of a string, reusing the last answer when the same text comes again. */
+class LastQuoted {
+  #text = '';
+  #json = '""';
+
+  of(text: string): string {
+    if (text !== this.#text) {
+      this.#text = text;
+      this.#json = JSON.stringify(text);
+    }
+    return this.#json;
+  }
+}
+
 /**
  * The per-request log line, in the shape and field order pino gives its lines:
  * `{"level":30,"time":…,"pid":…,"hostname":…,"reqId":…,"method":…,"path":…,"route":…,"status":…,
@@ -41,6 +55,12 @@ export interface Loggers {
 export class RequestLog {
   readonly #sink: LogSink;
   readonly #head: string;
+  // Method, path, route, address and scheme mostly repeat from one line to the next.
+  readonly #method = new LastQuoted();
+  readonly #path = new LastQuoted();
+  readonly #route = new LastQuoted();
+  readonly #address = new LastQuoted();
+  readonly #protocol = new LastQuoted();
 
   constructor(sink: LogSink, pid: number, host: string) {
     this.#sink = sink;
@@ -63,11 +83,11 @@ export class RequestLog {
     remoteAddress: string | undefined,
     protocol: string,
   ): void {
-    const address = remoteAddress === undefined ? '' : `,"remoteAddress":${JSON.stringify(remoteAddress)}`;
+    const address = remoteAddress === undefined ? '' : `,"remoteAddress":${this.#address.of(remoteAddress)}`;
     this.#sink.write(
-      `{"level":${INFO},"time":${Date.now()}${this.#head}${JSON.stringify(reqId)},"method":${JSON.stringify(method)},` +
-        `"path":${JSON.stringify(path)},"route":${JSON.stringify(route)},"status":${status},` +
-        `"durationMs":${Math.round(durationMs * 100) / 100}${address},"protocol":${JSON.stringify(protocol)},"msg":"request"}\n`,
+      `{"level":${INFO},"time":${Date.now()}${this.#head}${JSON.stringify(reqId)},"method":${this.#method.of(method)},` +
+        `"path":${this.#path.of(path)},"route":${this.#route.of(route)},"status":${status},` +
+        `"durationMs":${Math.round(durationMs * 100) / 100}${address},"protocol":${this.#protocol.of(protocol)},"msg":"request"}\n`,
     );
   }
 }
