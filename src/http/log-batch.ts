@@ -16,7 +16,8 @@ export interface LogSink {
  */
 export class LogBatch {
   private lines: string[] = [];
-  private bytes = 0;
+  /** UTF-16 code units waiting: a line's bytes are at least its length, and equal for ASCII. */
+  private units = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -32,20 +33,40 @@ export class LogBatch {
 
   /** pino's stream interface: one serialized line, newline included. */
   write(line: string): boolean {
-    const size = Buffer.byteLength(line);
-    if (this.bytes + size > this.maxBytes) this.flush();
+    if (this.units + line.length > this.maxBytes) this.flush();
     this.lines.push(line);
-    this.bytes += size;
+    this.units += line.length;
     return true;
   }
 
-  /** Writes the waiting lines (synchronously, with a synchronous sink). */
+  /**
+   * Writes the waiting lines (synchronously, with a synchronous sink). Bytes are counted once per
+   * batch, not per line (measuring a freshly built line first flattened it, a copy per request);
+   * only a batch that multi-byte text took past the limit is split, line by line.
+   */
   flush(): void {
     if (this.lines.length === 0) return;
-    const text = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join('');
+    const lines = this.lines;
     this.lines = [];
-    this.bytes = 0;
-    this.sink.write(text);
+    this.units = 0;
+    const text = lines.length === 1 ? (lines[0] as string) : lines.join('');
+    if (lines.length === 1 || Buffer.byteLength(text) <= this.maxBytes) {
+      this.sink.write(text);
+      return;
+    }
+    let part: string[] = [];
+    let bytes = 0;
+    for (const line of lines) {
+      const size = Buffer.byteLength(line);
+      if (bytes + size > this.maxBytes && part.length > 0) {
+        this.sink.write(part.join(''));
+        part = [];
+        bytes = 0;
+      }
+      part.push(line);
+      bytes += size;
+    }
+    this.sink.write(part.join(''));
   }
 
   /** Writes what waits and stops the timer; later lines still go out at exit. */

@@ -5,7 +5,7 @@ import type { SessionContext } from '../sessions/session-context.js';
 import { bearerToken } from './bearer-token.js';
 import type { ClientOrigin } from './client-origin.js';
 import type { RequestLog } from './request-log.js';
-import { ME_CONTENT_TYPE, userViewJson } from './user-view.js';
+import { ME_CONTENT_TYPE, userView } from './user-view.js';
 
 const ROUTE = '/api/me/';
 
@@ -49,9 +49,9 @@ export function meFastPath(options: MeFastPathOptions): (req: IncomingMessage, r
     }
     const authenticated = authenticateNow(sessions, token);
     if (authenticated === undefined) return false;
-    const body = userViewJson(authenticated.user);
-    res.writeHead(200, { 'content-type': ME_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(body)) });
-    res.end(body);
+    const view = userView(authenticated.user);
+    res.writeHead(200, { 'content-type': ME_CONTENT_TYPE, 'content-length': view.contentLength });
+    res.end(view.json);
     const elapsedMs = performance.now() - started;
     observeRequest(ROUTE, 'GET', 200, elapsedMs / 1000);
     requests?.write(nextRequestId(), 'GET', url, ROUTE, 200, elapsedMs, origin.address(req), origin.protocol(req));

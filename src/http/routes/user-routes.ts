@@ -5,13 +5,13 @@ import type { AppContext } from '../app-context.js';
 import { limitByAddressAndUsername } from '../rate-limits.js';
 import { requireStrings } from '../read-fields.js';
 import { requireAccessToken } from '../require-access-token.js';
-import { ME_CONTENT_TYPE, userViewJson } from '../user-view.js';
+import { ME_CONTENT_TYPE, userView } from '../user-view.js';
 
 /** The protected "who am I" endpoint and self-registration. */
 export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/me/', async (request, reply) => {
     const { user } = await requireAccessToken(ctx.sessions, request);
-    return reply.type(ME_CONTENT_TYPE).send(userViewJson(user));
+    return reply.type(ME_CONTENT_TYPE).send(userView(user).json);
   });
 
   const registerLimit = limitByAddressAndUsername(app, ctx.config.loginRateLimit, 'register');
