@@ -12,7 +12,7 @@ import { answerUnroutedRequests } from './method-not-allowed.js';
 import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
 import { requestIdGenerator } from './request-id.js';
-import { logEachRequest, type Loggers } from './request-log.js';
+import { logEachRequest, requestRecorder, type Loggers } from './request-log.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -31,12 +31,11 @@ export interface BuildAppOptions {
  */
 export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = ctx;
-  const origin = clientOrigin(config.trustedProxies);
-  const requests = options.logger === false ? undefined : options.logger.requests;
+  const record = requestRecorder(options.logger === false ? undefined : options.logger.requests, clientOrigin(config.trustedProxies));
   const nextRequestId = requestIdGenerator();
   let open = true;
   // CORS adds headers to every answer, so with it on every request goes through Fastify.
-  const fastPath = config.corsOrigins.length > 0 ? undefined : meFastPath({ sessions: ctx.sessions, requests, origin, nextRequestId, open: () => open });
+  const fastPath = config.corsOrigins.length > 0 ? undefined : meFastPath({ sessions: ctx.sessions, record, nextRequestId, open: () => open });
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger.process as FastifyBaseLogger }),
     // Requests share the process logger: a child logger per request costs more than the line.
@@ -68,7 +67,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     return sendError(reply, publicError);
   });
   answerUnroutedRequests(app);
-  logEachRequest(app, requests, origin);
+  logEachRequest(app, record);
   app.addHook('preClose', (done) => {
     open = false;
     done();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { destination, pino, type Logger } from 'pino';
 import { observeRequest } from '../metrics/metrics.js';
@@ -115,17 +116,37 @@ function withoutQuery(url: string): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
+/** Records one answered request: its metrics and, when request lines are on, its log line. */
+export type RecordRequest = (
+  raw: IncomingMessage,
+  reqId: string,
+  method: string,
+  path: string,
+  route: string,
+  status: number,
+  elapsedMs: number,
+) => void;
+
 /**
- * One log line per request (id, method, path without query, route, status, duration, client
- * address and scheme as the trusted-proxy rules see them) and the request metrics.
+ * What both ways of answering a request (Fastify's routes and the /api/me/ fast path) call once
+ * per request: the request metrics, and one log line (id, method, path without query, route,
+ * status, duration, client address and scheme as the trusted-proxy rules see them).
+ *
+ * @example
+ * const record = requestRecorder(loggers.requests, clientOrigin(config.trustedProxies));
+ * record(req, 'a1b2-1', 'GET', '/api/me/', '/api/me/', 200, 0.4);
  */
-export function logEachRequest(app: FastifyInstance, requests: RequestLog | undefined, origin: ClientOrigin): void {
+export function requestRecorder(requests: RequestLog | undefined, origin: ClientOrigin): RecordRequest {
+  return (raw, reqId, method, path, route, status, elapsedMs) => {
+    observeRequest(route, method, status, elapsedMs / 1000);
+    requests?.write(reqId, method, path, route, status, elapsedMs, origin.address(raw), origin.protocol(raw));
+  };
+}
+
+/** Records every request Fastify answers (see requestRecorder). */
+export function logEachRequest(app: FastifyInstance, record: RecordRequest): void {
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const elapsedMs = reply.elapsedTime;
-    observeRequest(route, request.method, reply.statusCode, elapsedMs / 1000);
-    const raw = request.raw;
-    requests?.write(request.id, request.method, withoutQuery(request.url), route, reply.statusCode, elapsedMs, origin.address(raw), origin.protocol(raw));
+    record(request.raw, request.id, request.method, withoutQuery(request.url), request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
     done();
   });
 }
