@@ -11,7 +11,7 @@ export const SUPPORTED_ALGORITHMS = [
 export type JwsAlgorithm = (typeof SUPPORTED_ALGORITHMS)[number];
 
 export type AlgorithmSpec =
-  | { readonly family: 'hmac'; readonly hash: string; readonly minKeyBytes: number; readonly signatureBytes: number }
+  | { readonly family: 'hmac'; readonly hash: 'sha256' | 'sha384' | 'sha512'; readonly minKeyBytes: number; readonly signatureBytes: number }
   | { readonly family: 'rsa' | 'pss'; readonly hash: string; readonly hashBytes: number }
   | { readonly family: 'ec'; readonly hash: string; readonly curve: 'P-256' | 'P-384' | 'P-521'; readonly size: number }
   | { readonly family: 'eddsa'; readonly curve: 'Ed25519' };

@@ -1,5 +1,6 @@
-import { constants, createHmac, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { constants, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { ALGORITHM_SPECS, type AlgorithmSpec } from '../../verify/algorithms.js';
+import { hmacBase64url } from '../../verify/hmac.js';
 import type { TokenClaims } from './claims.js';
 import type { KeyRing, SigningRingKey } from './key-ring.js';
 
@@ -19,8 +20,8 @@ function encodedHeader(key: SigningRingKey): string {
 function signature(key: SigningRingKey, input: string): string {
   const spec = ALGORITHM_SPECS[key.algorithm];
   if (spec.family === 'hmac') {
-    // Encoded by digest itself: digest() as a Buffer costs ~1.2 µs more, a third of an HS256 token.
-    return createHmac(spec.hash, key.signKey as Uint8Array).update(input).digest('base64url');
+    // Encoded by node:crypto itself, with the key's pads computed once (verify/hmac.ts).
+    return hmacBase64url(spec.hash, key.signKey as Uint8Array)(input);
   }
   return asymmetricSignature(key, spec, Buffer.from(input)).toString('base64url');
 }
