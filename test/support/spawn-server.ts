@@ -102,9 +102,15 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
   };
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
+  // Give up only after the deadline and a number of polls: on a stalled machine a wall-clock
+  // deadline can pass before the child has run at all (once here it had printed nothing by then).
+  const minimumPolls = readyTimeoutMs / 200;
+  let polls = 0;
   try {
     for (;;) {
+      polls += 1;
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`spawnServer: the server exited early (${child.exitCode ?? child.signalCode}).\n${output}`);
       }
@@ -115,7 +121,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`spawnServer: /readyz did not answer 200 in time.\n${output}`);
+      if (Date.now() > deadline && polls >= minimumPolls) throw new Error(`spawnServer: /readyz did not answer 200 in time.\n${output}`);
       await sleep(100);
     }
   } catch (error) {
