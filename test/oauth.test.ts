@@ -84,21 +84,27 @@ describe('OAuth metadata, revocation, introspection, claims', () => {
     await t.runtime.store.setCustomClaims(user.id, {});
   });
 
-  it('imports Django users whose pbkdf2 hashes keep working and are upgraded at login', async () => {
+  it('imports Django users whose pbkdf2 and bcrypt_sha256 hashes keep working and are upgraded at login', async () => {
     const hash = `pbkdf2_sha256$1200$saltsalt$${pbkdf2Sync('django-pass', 'saltsalt', 1200, 32, 'sha256').toString('base64')}`;
     const dump = [
       { model: 'auth.user', pk: 7, fields: { username: 'dora', password: hash, is_active: true, last_login: '2024-05-01T10:00:00Z', date_joined: '2020-01-02T03:04:05Z' } },
-      { model: 'auth.user', pk: 8, fields: { username: 'eve', password: 'bcrypt_sha256$$2b$12$abc', is_active: true, last_login: null, date_joined: '2021-01-01T00:00:00Z' } },
+      // Written by Django 3.2's BCryptSHA256PasswordHasher (rounds 4) for 'correct horse battery staple'.
+      { model: 'auth.user', pk: 8, fields: { username: 'eve', password: 'bcrypt_sha256$$2b$04$rOPL8q/3MT/eJaTC4.uC/uzFR.cocqocxGVzE22SzTd9kFeIoCUVi', is_active: true, last_login: null, date_joined: '2021-01-01T00:00:00Z' } },
+      { model: 'auth.user', pk: 10, fields: { username: 'gus', password: 'sha1$salt$0123456789abcdef0123456789abcdef01234567', is_active: true, last_login: null, date_joined: '2021-01-01T00:00:00Z' } },
       { model: 'auth.user', pk: 9, fields: { username: 'carol', password: hash, is_active: true, last_login: null, date_joined: '2021-01-01T00:00:00Z' } },
       { model: 'auth.group', pk: 1, fields: { name: 'staff' } },
     ];
     const report = await importDjangoUsers(t.runtime.store, dump, Date.now());
-    assert.equal(report.imported, 2);
+    assert.equal(report.imported, 3);
     assert.deepEqual(report.skippedExisting, ['carol']);
-    assert.deepEqual(report.needPasswordReset, ['eve']);
+    assert.deepEqual(report.needPasswordReset, ['gus']);
     const dora = await t.runtime.store.findUserByUsername('dora');
     assert.equal(dora?.dateJoined, Date.parse('2020-01-02T03:04:05Z'));
     await t.login('dora', 'django-pass');
     assert.match(String((await t.runtime.store.findUserByUsername('dora'))?.passwordHash), /^\$argon2id\$/);
+    assert.equal((await t.request('POST', '/api/token/', { username: 'eve', password: 'wrong horse' })).statusCode, 401);
+    await t.login('eve', 'correct horse battery staple');
+    assert.match(String((await t.runtime.store.findUserByUsername('eve'))?.passwordHash), /^\$argon2id\$/);
+    await t.login('eve', 'correct horse battery staple');
   });
 });

@@ -1,8 +1,6 @@
 import { GatehouseError, isGatehouseError } from '../errors.js';
 import type { Store } from '../store/store.js';
-
-/** Hash formats a Django user's password may have that Gatehouse can check at login. */
-const CHECKABLE = /^(pbkdf2_sha256\$|argon2\$argon2id?\$|\$argon2)/;
+import { isCheckableHash } from './password-hasher.js';
 
 export interface ImportReport {
   readonly imported: number;
@@ -43,7 +41,7 @@ export async function importDjangoUsers(store: Store, dump: unknown, now: number
         dateJoined: parseTime(dateJoined) ?? now,
       });
       imported++;
-      if (!CHECKABLE.test(password)) needPasswordReset.push(username);
+      if (!isCheckableHash(password)) needPasswordReset.push(username);
     } catch (error) {
       if (isGatehouseError(error) && error.code === 'username_taken') skippedExisting.push(username);
       else throw error;
