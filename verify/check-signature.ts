@@ -1,4 +1,4 @@
-import { constants, createHmac, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import { constants, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { ALGORITHM_SPECS } from './algorithms.js';
 import { hmacBase64url } from './hmac.js';
@@ -87,18 +87,16 @@ export function hmacSegmentMatches(key: BoundKey, signingInput: string, signatur
 
 /**
  * Checks raw signature bytes over `data` with node:crypto, using only the key's bound algorithm.
- * `data` may be a latin1 string (a compact JWS signing input is ASCII).
+ * `data` may be a latin1 string (a compact JWS signing input is ASCII). For public keys only:
+ * HMAC signatures are checked as text by {@link hmacSegmentMatches}, and refused here.
  */
 export function verifyWithNodeCrypto(key: BoundKey, data: Buffer | string, signature: Buffer): boolean {
   const spec = ALGORITHM_SPECS[key.alg];
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
   try {
-    if (spec.family === 'hmac') {
-      const mac = createHmac(spec.hash, key.key);
-      const expected = (typeof data === 'string' ? mac.update(data, 'latin1') : mac.update(data)).digest();
-      return expected.length === signature.length && timingSafeEqual(expected, signature);
-    }
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     switch (spec.family) {
+      case 'hmac':
+        return false;
       case 'rsa':
         return cryptoVerify(spec.hash, bytes, { key: key.key, padding: constants.RSA_PKCS1_PADDING }, signature);
       case 'pss':

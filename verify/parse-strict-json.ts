@@ -15,19 +15,13 @@ function hasDuplicateMember(text: string): boolean {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      let escaped = false;
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) {
-          escaped = true;
-          i++;
-        } else if (d === 0x22) break;
-      }
+      i = closingQuote(text, start);
+      if (i < 0) return false; // not reached: the text already parsed as JSON
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
         const raw = text.slice(start, i + 1);
         // Escapes (\u0061 vs a) must compare equal, so decode only when there are any.
-        const name = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
         if (top.keys.has(name)) return true;
         top.keys.add(name);
         top.expectKey = false;

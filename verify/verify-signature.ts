@@ -117,12 +117,13 @@ function checkHeader(headerSegment: string, algorithms: ReadonlySet<JwsAlgorithm
   return { header: Object.freeze(header), alg, kid };
 }
 
-/**
- * Checks every engine runs first: the key's bound algorithm, and the signature's exact shape.
- * Returns the signature bytes.
- */
-function checkAlgAndShape(parsed: ParsedJws, key: BoundKey): Buffer {
+/** The header's `alg` must be the one algorithm bound to the key: never trusted to pick one. */
+function checkBoundAlg(parsed: ParsedJws, key: BoundKey): void {
   if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
+}
+
+/** The signature's bytes, of exactly the shape the key's algorithm gives (see signatureHasValidShape). */
+function shapedSignature(parsed: ParsedJws, key: BoundKey): Buffer {
   const signature = Buffer.from(parsed.signatureSegment, 'base64url');
   if (!signatureHasValidShape(key, signature)) fail('signature_invalid', 'signature is invalid');
   return signature;
@@ -130,16 +131,14 @@ function checkAlgAndShape(parsed: ParsedJws, key: BoundKey): Buffer {
 
 /** {@link checkJwsSignature} with the `node` engine: synchronous, throws a VerifyError on failure. */
 export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
+  checkBoundAlg(parsed, key);
   const input = parsed.token.slice(0, parsed.signingInputEnd);
-  if (ALGORITHM_SPECS[key.alg].family === 'hmac') {
-    // Compared as text with the canonical encoding of the expected MAC, so no bytes to decode;
-    // the segment's length stands in for the byte-length check of the other families.
-    if (parsed.alg !== key.alg) fail('alg_not_allowed', 'alg is not the algorithm bound to the key');
-    if (!hmacSegmentMatches(key, input, parsed.signatureSegment)) fail('signature_invalid', 'signature is invalid');
-    return;
-  }
-  const signature = checkAlgAndShape(parsed, key);
-  if (!verifyWithNodeCrypto(key, input, signature)) fail('signature_invalid', 'signature is invalid');
+  // An HMAC is compared as text with the canonical encoding of the expected MAC (no bytes to
+  // decode; the segment's length stands in for the shape check); public keys check bytes.
+  const valid = ALGORITHM_SPECS[key.alg].family === 'hmac'
+    ? hmacSegmentMatches(key, input, parsed.signatureSegment)
+    : verifyWithNodeCrypto(key, input, shapedSignature(parsed, key));
+  if (!valid) fail('signature_invalid', 'signature is invalid');
 }
 
 /**
@@ -152,7 +151,8 @@ export function checkJwsSignature(parsed: ParsedJws, key: BoundKey, engine: Sign
     checkNodeSignature(parsed, key);
     return undefined;
   }
-  checkAlgAndShape(parsed, key);
+  checkBoundAlg(parsed, key);
+  shapedSignature(parsed, key);
   return verifyWithJose(key, parsed.token).then((valid) => {
     if (!valid) fail('signature_invalid', 'signature is invalid');
   });
