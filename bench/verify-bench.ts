@@ -9,7 +9,10 @@ import { verifyTokenNow } from '../src/tokens/verify-token.js';
 import { ALGORITHM_SPECS, isJwsAlgorithm, SUPPORTED_ALGORITHMS, type JwsAlgorithm } from '../verify/algorithms.js';
 import { createVerifier } from '../verify/create-verifier.js';
 
-/** One row of {@link benchVerify}: operations per second, Gatehouse's path next to raw node:crypto. */
+/**
+ * One row of {@link benchVerify}: operations per second (the median over the run's slices),
+ * Gatehouse's path next to raw node:crypto, and the ratios of the two within each slice.
+ */
 export interface VerifyBenchRow {
   algorithm: string;
   /** Gatehouse's signing path (src/tokens/sign-token.ts). */
@@ -26,6 +29,12 @@ export interface VerifyBenchRow {
   joseVerifyOps: number;
   /** The default verifier with its verified-token cache on, same token repeated. */
   cachedVerifyOps: number;
+  /** Median over the slices of signOps / rawSignOps measured in the same slice. */
+  signRatio: number;
+  /** Median over the slices of verifyOps / rawVerifyOps measured in the same slice. */
+  verifyRatio: number;
+  /** Median over the slices of serverVerifyOps / rawVerifyOps measured in the same slice. */
+  serverVerifyRatio: number;
 }
 
 const execFileAsync = promisify(execFile);
@@ -132,18 +141,36 @@ export async function benchAlgorithm(alg: JwsAlgorithm, durationMs: number): Pro
   };
   // Interleave short slices of every measurement so background load hits them all alike, in
   // forward then reverse order: each one follows the others' garbage (jose's is the most) alike.
-  const totals = { signOps: 0, rawSignOps: 0, verifyOps: 0, serverVerifyOps: 0, rawVerifyOps: 0, joseVerifyOps: 0, cachedVerifyOps: 0 };
   const names = Object.keys(ops) as Array<keyof typeof ops>;
   // Warm every path up first (this process is new): the JIT optimizes Gatehouse's JavaScript
   // later than the few calls of the raw baselines, and a server measures warm.
   for (const name of names) await opsPerSecond(durationMs / 8, ops[name]);
-  const slices = 8;
+  const slices = 16;
+  const perSlice: Array<Record<keyof typeof ops, number>> = [];
   for (let slice = 0; slice < slices; slice++) {
+    const measured = {} as Record<keyof typeof ops, number>;
     for (const name of slice % 2 === 0 ? names : [...names].reverse()) {
-      totals[name] += (await opsPerSecond(durationMs / slices, ops[name])) / slices;
+      measured[name] = await opsPerSecond(durationMs / slices, ops[name]);
     }
+    perSlice.push(measured);
   }
-  return { algorithm: alg, ...Object.fromEntries(Object.entries(totals).map(([name, value]) => [name, Math.round(value)])) } as VerifyBenchRow;
+  const medianOf = (pick: (slice: Record<keyof typeof ops, number>) => number): number => median(perSlice.map(pick));
+  const row = Object.fromEntries(names.map((name) => [name, Math.round(medianOf((slice) => slice[name]))]));
+  return {
+    algorithm: alg,
+    ...row,
+    // Each ratio pairs the two measurements of one slice, taken moments apart: this machine's
+    // speed drifts by tens of percent within seconds, far more than within one slice.
+    signRatio: medianOf((slice) => slice.signOps / slice.rawSignOps),
+    verifyRatio: medianOf((slice) => slice.verifyOps / slice.rawVerifyOps),
+    serverVerifyRatio: medianOf((slice) => slice.serverVerifyOps / slice.rawVerifyOps),
+  } as VerifyBenchRow;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 /**
@@ -173,16 +200,17 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--on
   const durationMs = Number(process.argv[2] ?? 300);
   const rows = await benchVerify({ durationMs });
   const pct = (a: number, b: number): string => `${Math.round((100 * a) / b)}%`;
+  const ratio = (value: number): string => `${Math.round(100 * value)}%`;
   console.table(rows.map((row) => ({
     alg: row.algorithm,
     'sign ops/s': row.signOps,
     'raw sign': row.rawSignOps,
-    'sign %': pct(row.signOps, row.rawSignOps),
+    'sign %': ratio(row.signRatio),
     'verify ops/s': row.verifyOps,
     'raw verify': row.rawVerifyOps,
-    'verify %': pct(row.verifyOps, row.rawVerifyOps),
+    'verify %': ratio(row.verifyRatio),
     'server verify': row.serverVerifyOps,
-    'server %': pct(row.serverVerifyOps, row.rawVerifyOps),
+    'server %': ratio(row.serverVerifyRatio),
     'jose engine': row.joseVerifyOps,
     'jose %': pct(row.joseVerifyOps, row.rawVerifyOps),
     cached: row.cachedVerifyOps,

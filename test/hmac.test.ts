@@ -59,3 +59,17 @@ test('random keys and inputs agree with createHmac', () => {
     assert.equal(hmacBase64url(hash, secret)(input), reference(hash, secret, input));
   }
 });
+
+test('with a length, MACs only that many leading characters, for any mix of lengths', () => {
+  for (const hash of HASHES) {
+    const secret = randomBytes(32);
+    const mac = hmacBase64url(hash, secret);
+    const text = asciiInput(20_000);
+    // More distinct lengths than the per-key views it keeps, then the first ones again.
+    const lengths = [...Array.from({ length: 70 }, (_, i) => 200 + i), 200, 0, 201, 16_384, 16_385, 19_999, 20_000];
+    for (const length of lengths) {
+      assert.equal(mac(text, length), reference(hash, secret, text.slice(0, length)), `${hash} length ${length}`);
+    }
+    assert.equal(mac(text.slice(0, 300)), reference(hash, secret, text.slice(0, 300)));
+  }
+});

@@ -156,6 +156,10 @@ test('rejects non-canonical base64url: padding, +/, whitespace, stray characters
     `${h}.${p}.${sig.slice(0, 10)}\n${sig.slice(10)}`,
     `${h}.${p}.?${sig}`,
     `${h}.${p}.${sig.slice(0, 10)}*${sig.slice(10)}`,
+    `${h}.${p}=.${sig}`,
+    `${h}.${p.slice(0, 6)}\t${p.slice(6)}.${sig}`,
+    // U+0141 has the low byte of 'A': a decoder that truncates code units would read it so.
+    `${h}.${p.slice(0, 4)}\u0141${p.slice(5)}.${sig}`,
   ];
   // 32-byte MAC = 43 chars: the last char carries 2 unused bits; set one and the bytes stay the same.
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -282,6 +286,13 @@ test('the strict JSON parser refuses exactly the objects that repeat a member na
     // A value ending in an escaped backslash: the quote after it does close the string.
     ['{"a":"x\\\\","a":1}', false],
     ['{"a":"\\\\\\"","b":1}', true],
+    // Commas inside strings or nested lists leave room for a repeat: the full scan decides.
+    ['{"a":"x,y","a":1}', false],
+    ['{"a":"x,y","b":1}', true],
+    ['{"a":[1,2],"b":{"c":1}}', true],
+    ['{"a":{"b":1,"b":2}}', false],
+    ['{"a":{"b":{"c":1,"c":2}},"d":1}', false],
+    ['{"a":1,"b":{"c":1}}', true],
   ];
   for (const [text, accepted] of cases) {
     assert.equal(parseStrictJsonObject(Buffer.from(text)) !== undefined, accepted, text);

@@ -3,7 +3,7 @@ import { bindJwks, bindSecret, type KeySet } from './bind-keys.js';
 import type { SignatureEngine } from './check-signature.js';
 import { checkClaims, type ClaimRules, type VerifiedClaims } from './check-claims.js';
 import { VerifyError } from './errors.js';
-import { parseStrictJsonObject } from './parse-strict-json.js';
+import { parseStrictJsonText } from './parse-strict-json.js';
 import { RemoteKeySet } from './remote-key-set.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import { checkJwsSignature, parseCompactJws, selectKey, type ParsedJws } from './verify-signature.js';
@@ -175,7 +175,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const parsed = parseCompactJws(token, { maxTokenLength, algorithms: allowed });
       const pending = checkSignature(parsed);
       if (pending !== undefined) await pending;
-      const payload = parseStrictJsonObject(Buffer.from(parsed.payloadSegment, 'base64url'));
+      const payload = parsed.payloadText === undefined ? undefined : parseStrictJsonText(parsed.payloadText);
       if (payload === undefined) throw new VerifyError('token_malformed', 'payload is not a strict JSON object');
       const claims = deepFreeze(checkClaims(payload, rules, now));
       cache?.set(token, claims);

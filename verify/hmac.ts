@@ -4,14 +4,20 @@ import { createHash, createHmac, type KeyObject } from 'node:crypto';
 /** The hashes of the HS* algorithms. */
 export type HmacHash = 'sha256' | 'sha384' | 'sha512';
 
-/** HMAC of an ASCII string (a JWS signing input), as unpadded base64url. */
-export type HmacBase64url = (input: string) => string;
+/**
+ * HMAC of an ASCII string (a JWS signing input), as unpadded base64url; with `length`, of its
+ * first `length` characters only (a whole token's signing input, without slicing it off).
+ */
+export type HmacBase64url = (input: string, length?: number) => string;
 
 const BLOCK_BYTES: Readonly<Record<HmacHash, number>> = { sha256: 64, sha384: 128, sha512: 128 };
 const DIGEST_BYTES: Readonly<Record<HmacHash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
 /** Longest input the pad buffers hold; longer ones (never a default-sized token) use createHmac. */
 const MAX_INPUT_BYTES = 16_384;
+
+/** Inner-buffer views kept per key (one per input length seen). */
+const MAX_VIEWS = 32;
 
 // node:crypto's one-shot hash (Node ≥ 20.12); without it every HMAC goes through createHmac.
 const oneShotHash = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash;
@@ -42,7 +48,10 @@ export function hmacBase64url(hash: HmacHash, key: Uint8Array | KeyObject): Hmac
 }
 
 function viaCreateHmac(hash: HmacHash, secret: Uint8Array): HmacBase64url {
-  return (input) => createHmac(hash, secret).update(input, 'latin1').digest('base64url');
+  return (input, length = input.length) => {
+    const text = length === input.length ? input : input.slice(0, length);
+    return createHmac(hash, secret).update(text, 'latin1').digest('base64url');
+  };
 }
 
 function viaOneShotHash(oneShot: typeof nodeCrypto.hash, hash: HmacHash, secret: Uint8Array): HmacBase64url {
@@ -61,10 +70,19 @@ function viaOneShotHash(oneShot: typeof nodeCrypto.hash, hash: HmacHash, secret:
   }
   padded.fill(0);
   const fallback = viaCreateHmac(hash, secret);
-  return (input) => {
-    if (input.length > MAX_INPUT_BYTES) return fallback(input);
-    const length = inner.write(input, block, 'latin1');
-    outer.write(oneShot(hash, inner.subarray(0, block + length), 'binary'), block, 'latin1');
+  // Views of the inner buffer by input length: one issuer's tokens come in a few lengths, and
+  // a new subarray per call cost more than this lookup.
+  const views = new Map<number, Buffer>();
+  return (input, length = input.length) => {
+    if (length > MAX_INPUT_BYTES || length > input.length) return fallback(input, length);
+    inner.write(input, block, length, 'latin1');
+    let view = views.get(length);
+    if (view === undefined) {
+      if (views.size >= MAX_VIEWS) views.clear();
+      view = inner.subarray(0, block + length);
+      views.set(length, view);
+    }
+    outer.write(oneShot(hash, view, 'binary'), block, 'latin1');
     return oneShot(hash, outer, 'base64url');
   };
 }

@@ -1,4 +1,4 @@
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+import { decodeStrictUtf8 } from './decode-utf8.js';
 
 interface Frame {
   readonly keys: Set<string> | undefined;
@@ -53,33 +53,41 @@ function closingQuote(text: string, open: number): number {
   return -1;
 }
 
+/** How many commas `text` holds, anywhere (inside strings too). */
+function countCommas(text: string): number {
+  let commas = 0;
+  for (let at = text.indexOf(','); at >= 0; at = text.indexOf(',', at + 1)) commas += 1;
+  return commas;
+}
+
 /**
- * Member names of the top-level object in already-valid JSON text, or -1 when it holds a nested
- * object (whose names this count cannot check). No allocation: the common flat claim set costs
- * one pass over the characters.
+ * True when valid JSON text of an object with `keys` distinct own keys cannot repeat a member
+ * name anywhere. Every comma in valid JSON text separates members or elements, or sits inside a
+ * string: with M members at the top, M − 1 ≤ all commas. JSON.parse keeps one key per distinct
+ * name, so M ≥ keys, with M > keys for a duplicate. Commas = keys − 1 thus gives M = keys, and
+ * leaves no comma for any nested object, which then has at most one member. Other counts (a
+ * comma inside a string value, a nested list) prove nothing and take the full scan.
  */
-function countTopLevelMembers(text: string): number {
-  let depth = 0;
-  let members = 0;
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      if (depth === 1 && expectKey) {
-        members += 1;
-        expectKey = false;
-      }
-      i = closingQuote(text, i);
-      if (i < 0) return -1;
-    } else if (c === 0x7b /* { */) {
-      if (depth > 0) return -1;
-      depth = 1;
-      expectKey = true;
-    } else if (c === 0x5b /* [ */) depth += 1;
-    else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth -= 1;
-    else if (c === 0x2c /* , */ && depth === 1) expectKey = true;
+function hasNoRoomForDuplicates(text: string, keys: number): boolean {
+  return keys === 0 || countCommas(text) === keys - 1;
+}
+
+/**
+ * Parses text as a strict JSON object: a non-object value or a duplicate member name anywhere
+ * give `undefined` (so does a byte-order mark, which JSON.parse refuses).
+ */
+export function parseStrictJsonText(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  return members;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  // JSON.parse keeps the last of duplicate names (escaped or not): a claim set whose commas
+  // leave no room for a repeated name needs no scan.
+  if (!hasNoRoomForDuplicates(text, Object.keys(value).length) && hasDuplicateMember(text)) return undefined;
+  return value as Record<string, unknown>;
 }
 
 /**
@@ -87,18 +95,6 @@ function countTopLevelMembers(text: string): number {
  * value or a duplicate member name anywhere give `undefined`.
  */
 export function parseStrictJsonObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  let text: string;
-  let value: unknown;
-  try {
-    text = utf8.decode(bytes);
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  // JSON.parse keeps the last of duplicate names (escaped or not), so a flat object with a
-  // duplicate has fewer own keys than member names in its text.
-  const members = countTopLevelMembers(text);
-  if (members >= 0 ? members !== Object.keys(value).length : hasDuplicateMember(text)) return undefined;
-  return value as Record<string, unknown>;
+  const text = decodeStrictUtf8(bytes);
+  return text === undefined ? undefined : parseStrictJsonText(text);
 }

@@ -1,7 +1,7 @@
 import { ALGORITHM_SPECS, isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
 import type { BoundKey, KeySet } from './bind-keys.js';
 import { hmacSegmentMatches, signatureHasValidShape, verifyWithJose, verifyWithNodeCrypto, type SignatureEngine } from './check-signature.js';
-import { decodeBase64url, isCanonicalBase64url } from './decode-base64url.js';
+import { decodeBase64url, decodeBase64urlUtf8, isCanonicalBase64url } from './decode-base64url.js';
 import { VerifyError } from './errors.js';
 import { parseStrictJsonObject } from './parse-strict-json.js';
 
@@ -17,6 +17,8 @@ export interface ParsedJws {
   /** Index of the second `.`: the signing input is `token.slice(0, signingInputEnd)`. */
   readonly signingInputEnd: number;
   readonly payloadSegment: string;
+  /** The payload's text, or `undefined` when its bytes are not UTF-8 (a JWS need not be JSON). */
+  readonly payloadText: string | undefined;
   /** Canonical base64url, non-empty; decoded only by the checks that need bytes. */
   readonly signatureSegment: string;
 }
@@ -57,7 +59,10 @@ export function parseCompactJws(token: unknown, options: ParseOptions): ParsedJw
   }
   const payloadSegment = token.slice(first + 1, second);
   const signatureSegment = token.slice(second + 1);
-  if (!isCanonicalBase64url(payloadSegment) || !isCanonicalBase64url(signatureSegment)) {
+  // The payload is decoded here, before the signature, because decoding it is also its
+  // canonical check; JSON is parsed only once the signature holds.
+  const payloadText = decodeBase64urlUtf8(payloadSegment);
+  if ((payloadText === undefined && !isCanonicalBase64url(payloadSegment)) || !isCanonicalBase64url(signatureSegment)) {
     fail('token_malformed', 'segment is not canonical base64url');
   }
   const facts = headerFacts(token, first, options.algorithms);
@@ -70,6 +75,7 @@ export function parseCompactJws(token: unknown, options: ParseOptions): ParsedJw
     token,
     signingInputEnd: second,
     payloadSegment,
+    payloadText,
     signatureSegment,
   };
 }
@@ -132,12 +138,11 @@ function shapedSignature(parsed: ParsedJws, key: BoundKey): Buffer {
 /** {@link checkJwsSignature} with the `node` engine: synchronous, throws a VerifyError on failure. */
 export function checkNodeSignature(parsed: ParsedJws, key: BoundKey): void {
   checkBoundAlg(parsed, key);
-  const input = parsed.token.slice(0, parsed.signingInputEnd);
   // An HMAC is compared as text with the canonical encoding of the expected MAC (no bytes to
   // decode; the segment's length stands in for the shape check); public keys check bytes.
   const valid = ALGORITHM_SPECS[key.alg].family === 'hmac'
-    ? hmacSegmentMatches(key, input, parsed.signatureSegment)
-    : verifyWithNodeCrypto(key, input, shapedSignature(parsed, key));
+    ? hmacSegmentMatches(key, parsed.token, parsed.signingInputEnd)
+    : verifyWithNodeCrypto(key, parsed.token.slice(0, parsed.signingInputEnd), shapedSignature(parsed, key));
   if (!valid) fail('signature_invalid', 'signature is invalid');
 }
 

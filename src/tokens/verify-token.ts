@@ -2,7 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { JwsAlgorithm } from '../../verify/algorithms.js';
 import type { BoundKey } from '../../verify/bind-keys.js';
 import { VerifyError } from '../../verify/errors.js';
-import { parseStrictJsonObject } from '../../verify/parse-strict-json.js';
+import { parseStrictJsonText } from '../../verify/parse-strict-json.js';
 import { checkNodeSignature, parseCompactJws } from '../../verify/verify-signature.js';
 import { GatehouseError } from '../errors.js';
 import type { TokenClaims, TokenType } from './claims.js';
@@ -99,7 +99,7 @@ export function verifyTokenNow(token: string, options: VerifyOptions): TokenClai
     const key = parsed.kid === undefined ? undefined : ring.byKid.get(parsed.kid);
     if (key === undefined || key.algorithm !== parsed.alg) throw invalid();
     checkNodeSignature(parsed, boundKey(key));
-    payload = parseStrictJsonObject(Buffer.from(parsed.payloadSegment, 'base64url'));
+    payload = parsed.payloadText === undefined ? undefined : parseStrictJsonText(parsed.payloadText);
   } catch (error) {
     if (error instanceof VerifyError) throw invalid();
     throw error;
