@@ -192,6 +192,19 @@ test('rejects duplicate JSON member names in header and payload', async () => {
   assert.equal((await verifierFor(hs).verify(craft(hs, header(hs), `{"token_type":"access","exp":${NOW + 60},"a":{"exp":1}}`))).exp, NOW + 60);
 });
 
+test('verify always answers with a promise: bad input rejects, never throws', async () => {
+  const verifier = verifierFor(hs);
+  for (const input of [undefined, null, 42, '', {}]) {
+    const result = verifier.verify(input as unknown as string);
+    assert.ok(result instanceof Promise);
+    await assert.rejects(result, { code: 'token_missing' }, String(input));
+  }
+  const broken = createVerifier({ jwks: { keys: [hs.jwk] }, algorithms: ['HS256'], cache: false, clock: () => { throw new Error('clock failed'); } });
+  const result = broken.verify(craft(hs, header(hs), claims));
+  assert.ok(result instanceof Promise);
+  await assert.rejects(result, /clock failed/);
+});
+
 test('rejects tokens over the size limit before any decoding', async () => {
   const token = craft(hs, header(hs), claims);
   await assert.rejects(verifierFor(hs, { maxTokenLength: token.length - 1 }).verify(token), { code: 'token_too_large' });
