@@ -172,6 +172,26 @@ test('rejects non-canonical base64url: padding, +/, whitespace, stray characters
   }
 });
 
+test('rejects a non-canonical spelling of a valid RSA, ECDSA or EdDSA signature, through both engines', async () => {
+  for (const key of [rsa, ec, ed]) {
+    const token = craft(key, header(key), claims);
+    const [h = '', p = '', sig = ''] = token.split('.');
+    // Each spelling decodes (leniently) to the very bytes of the valid signature.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const padded = `${sig}${'='.repeat((4 - (sig.length % 4)) % 4)}`;
+    const sloppy = sig.length % 4 === 0 ? undefined : `${sig.slice(0, -1)}${alphabet[alphabet.indexOf(sig.at(-1) ?? 'A') | 1] ?? ''}`;
+    const variants = [padded, `${sig.slice(0, 10)}\n${sig.slice(10)}`, ...(sloppy === undefined ? [] : [sloppy])].filter((v) => v !== sig);
+    assert.ok(variants.length >= 2, key.alg);
+    for (const variant of variants) {
+      assert.deepEqual(Buffer.from(variant, 'base64url'), Buffer.from(sig, 'base64url'), `${key.alg} ${JSON.stringify(variant.slice(-6))}`);
+      for (const engine of ['node', 'jose'] as const) {
+        await assert.rejects(verifierFor(key, { engine }).verify(`${h}.${p}.${variant}`), { code: 'token_malformed' }, `${key.alg} ${engine}`);
+      }
+    }
+    assert.equal((await verifierFor(key).verify(token)).user_id, 1);
+  }
+});
+
 test('rejects JWE and JSON serialization where compact JWS is expected', async () => {
   const token = craft(hs, header(hs), claims);
   const [h, p, s] = token.split('.');
