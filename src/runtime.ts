@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp } from './http/build-app.js';
-import { createLoggers } from './http/request-log.js';
+import { createLoggers, type Loggers } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
 import type { SessionContext } from './sessions/session-context.js';
@@ -29,9 +29,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function openConfiguredStore(config: Config): Promise<Store> {
-  return openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-}
+/** Migrations and first-start key generation may take long on a big database: no request waits on them. */
+const PREPARE_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * Once per start, before any worker serves: runs migrations (under the store's lock), makes
@@ -40,7 +39,7 @@ function openConfiguredStore(config: Config): Promise<Store> {
  */
 export async function prepare(config: Config): Promise<void> {
   refuseUnsafeSettings(config);
-  const store = await openConfiguredStore(config);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: PREPARE_TIMEOUT_MS });
   try {
     await store.migrate();
     await store.deleteRetiredSigningKeys(Date.now());
@@ -68,14 +67,49 @@ function connected(redis: Redis, ms: number): Promise<void> {
   });
 }
 
+/**
+ * Rate limits skip Redis while it is down (see rate-limits.ts), so an outage is one warning line,
+ * and its return one more; ioredis reconnects by itself. Never logs the URL or the error (which
+ * may name it).
+ */
+function reportRedisOutages(redis: Redis, report: (live: boolean) => void): void {
+  let down = false;
+  redis.on('error', () => {
+    if (down) return;
+    down = true;
+    report(false);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    report(true);
+  });
+}
+
 export interface RuntimeOptions {
   /** `false` silences logging (tests); default: JSON lines on stdout at GATEHOUSE_LOG_LEVEL. */
   readonly logger?: false;
 }
 
+/** One warning when a shared dependency goes away and one line when it is back; never one per request. */
+function outageReporter(logger: Loggers | false, name: string): (live: boolean) => void {
+  return (live) => {
+    if (logger === false) return;
+    if (live) logger.process.info({ event: `${name}_available` }, `${name} is reachable again`);
+    else logger.process.warn({ event: `${name}_unavailable` }, `${name} is unreachable; see the README's failure behaviour`);
+  };
+}
+
 /** One serving process: store, keys, services and the Fastify app. */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const store = await openConfiguredStore(config);
+  const logger = options.logger === false ? false : createLoggers(config.logLevel);
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    timeoutMs: config.databaseTimeout,
+    sessionStateMaxAgeMs: config.sessionStateMaxAge,
+    onSessionChannel: outageReporter(logger, 'session_notifications'),
+  });
   let ring: KeyRing;
   try {
     ring = await loadKeyRing(store, config, Date.now());
@@ -89,7 +123,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   reload.unref();
 
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis?.on('error', () => undefined); // rate limits skip on error; never log the URL
+  if (redis !== undefined) reportRedisOutages(redis, outageReporter(logger, 'redis'));
   if (redis !== undefined) await connected(redis, REDIS_CONNECT_MS);
   const clock = Date.now;
   const hasher = new PasswordHasher({
@@ -106,7 +140,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     randomUUID,
   };
   let draining = false;
-  const logger = options.logger === false ? false : createLoggers(config.logLevel);
   const app = await buildApp(
     {
       config,

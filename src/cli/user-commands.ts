@@ -9,9 +9,12 @@ import { PasswordHasher } from '../users/password-hasher.js';
 import type { ParsedArguments } from './arguments.js';
 import { readPassword } from './read-password.js';
 
+const COMMAND_TIMEOUT_MS = 10 * 60_000;
+
 /** Opens the configured store, migrated, for one command. */
 export async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // A command may migrate a big database: a generous timeout, unlike a request's.
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: COMMAND_TIMEOUT_MS });
   try {
     await store.migrate();
     return await run(store);

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { SUPPORTED_ALGORITHMS } from '../../verify/algorithms.js';
-import { duration, flag, integer, list, oneOf, optionalText, rateLimit, text } from './setting.js';
+import { duration, flag, integer, list, milliseconds, oneOf, optionalText, rateLimit, text } from './setting.js';
 
 /** Every JWS algorithm Gatehouse signs with: the ones gatehouse/verify checks. */
 export const ALGORITHMS = SUPPORTED_ALGORITHMS;
@@ -21,7 +21,10 @@ export const SCHEMA = {
   port: integer('PORT', 8000, 0, 65535, 'TCP port to listen on.'),
   dataDir: text('GATEHOUSE_DATA_DIR', './data', 'Directory for the SQLite database (created if missing).'),
   databaseUrl: optionalText('GATEHOUSE_DATABASE_URL', 'postgres://user@host:5432/db for PostgreSQL; unset = SQLite file gatehouse.sqlite3 in the data directory (or sqlite:/path/to/file).', { secret: true }),
-  redisUrl: optionalText('GATEHOUSE_REDIS_URL', 'redis://host:6379 to share rate limits and revocations across nodes; unset = per-process.', { secret: true }),
+  redisUrl: optionalText('GATEHOUSE_REDIS_URL', 'redis://host:6379 to share rate limits across nodes (revocations travel through the database); unset = per-process limits.', { secret: true }),
+
+  databaseTimeout: milliseconds('GATEHOUSE_DATABASE_TIMEOUT', '2s', 100, 60_000, 'PostgreSQL connect and query timeout: past it a request answers 503 service_unavailable rather than waiting.'),
+  sessionStateMaxAge: milliseconds('GATEHOUSE_SESSION_STATE_MAX_AGE', '1s', 0, 3_600_000, 'The oldest session state (user active, login not revoked) a process may answer from memory; a revocation is honoured everywhere at most this long after it commits, usually within milliseconds. 0 = a database read on every check.'),
 
   // Tokens (simplejwt's SIMPLE_JWT settings)
   accessTokenLifetime: duration('GATEHOUSE_ACCESS_TOKEN_LIFETIME', '5m', 1, 'Access token lifetime.'),

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration.js';
+import { parseDuration, parseMilliseconds } from './duration.js';
 
 /** One environment variable: its name, what it means, its default, and how to parse it. */
 export interface Setting<T> {
@@ -53,6 +53,15 @@ export function duration(env: string, fallback: string, min: number, doc: string
     return s !== undefined && s >= min ? s : undefined;
   };
   return setting(env, fallback, `${doc} Duration: 300, 45s, 5m, 24h or 7d.`, parse, parse(fallback) ?? min);
+}
+
+/** Milliseconds; accepts `250ms`, `2s`, `1m` (a plain number is seconds, as for {@link duration}). */
+export function milliseconds(env: string, fallback: string, min: number, max: number, doc: string): Setting<number> {
+  const parse = (t: string) => {
+    const ms = parseMilliseconds(t);
+    return ms !== undefined && ms >= min && ms <= max ? ms : undefined;
+  };
+  return setting(env, fallback, `${doc} Duration: 250ms, 2s or 1m.`, parse, parse(fallback) ?? min);
 }
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

@@ -61,9 +61,11 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     clientErrorHandler: answerClientError,
   });
 
+  const reportUnavailable = throttledUnavailableWarning();
   app.setErrorHandler(async (error, request, reply) => {
     const publicError = toPublicError(error);
-    if (publicError.status >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
+    if (publicError.code === 'service_unavailable') reportUnavailable(request.log, publicError);
+    else if (publicError.status >= 500) request.log.error({ reqId: request.id, err: error }, 'request failed');
     return sendError(reply, publicError);
   });
   answerUnroutedRequests(app);
@@ -94,6 +96,30 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
   oauthRoutes(app, ctx);
   await serveWebPage(app, config.webDir);
   return app;
+}
+
+const UNAVAILABLE_WARNING_MS = 10_000;
+
+/**
+ * An outage fails every request alike: one warning line per 10 s, with how many were answered 503
+ * since the last one, rather than an error and a stack per request. Only the driver's error code
+ * is logged: its message can name the database host.
+ */
+function throttledUnavailableWarning(): (log: FastifyBaseLogger, error: GatehouseError) => void {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (log, error) => {
+    const now = performance.now();
+    if (now - lastAt < UNAVAILABLE_WARNING_MS) {
+      suppressed += 1;
+      return;
+    }
+    lastAt = now;
+    const cause = error.cause as { code?: unknown } | undefined;
+    const causeCode = typeof cause?.code === 'string' ? cause.code : undefined;
+    log.warn({ event: 'service_unavailable', cause: causeCode, alsoSince: suppressed }, 'answered 503: a dependency is unavailable');
+    suppressed = 0;
+  };
 }
 
 /**

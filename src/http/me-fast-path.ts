@@ -20,7 +20,8 @@ export interface MeFastPathOptions {
 /**
  * `GET /api/me/` with a valid access token, answered before Fastify routes the request when the
  * answer needs no round trip: the token verifies synchronously and the store can tell the
- * session's state at once (SQLite; see Store.authStateNow). The answer, log line and metrics are
+ * session's state at once (its session-state view, or SQLite's synchronous read; see
+ * Store.authStateNow). The answer, log line and metrics are
  * the route's own. Anything else (another request, a query string, any refusal, a store that
  * needs a round trip, an app that is closing) returns false having touched nothing, and
  * Fastify's route gives the full answer.

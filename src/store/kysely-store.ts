@@ -2,9 +2,11 @@ import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import { GatehouseError } from '../errors.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { isUniqueViolation } from './database-errors.js';
+import { withUnavailableAs503 } from './unavailable-as-503.js';
 import type { RunWithNamedLock } from './named-lock.js';
 import { precompiled } from './precompiled-query.js';
-import { NOT_NOW, type CachedReads } from './sqlite/cached-reads.js';
+import type { SessionStateView } from './session-state-view.js';
+import { NOT_NOW, type SyncReads } from './sqlite/sync-reads.js';
 import { refreshTokenFromRow, signingKeyFromRow, toBoolean, toNullableNumber, toNumber, userFromRow } from './row-mappers.js';
 import { migrationsApplied, runMigrations } from './run-migrations.js';
 import type {
@@ -154,25 +156,44 @@ function familyValues(first: RefreshTokenRecord) {
   return { id: first.familyId, user_id: first.userId, created_at: first.issuedAt, expires_at: first.expiresAt, revoked_at: null };
 }
 
+/** What a dialect adds to the shared queries. */
+export interface KyselyStoreExtras {
+  /** Synchronous point reads (SQLite): the session check then needs no round trip even when not remembered. */
+  readonly syncReads?: SyncReads;
+  /** This process's memory of session state, with what feeds it; absent = read every time. */
+  readonly sessionState?: { readonly view: SessionStateView; readonly stop: () => Promise<void> };
+}
+
 /**
  * The {@link Store} over kysely: one set of queries for SQLite and PostgreSQL. Only the
- * cross-process lock differs per dialect and is passed in, with, for SQLite, the cache that
- * answers the per-request revocation check while the file is unchanged.
+ * cross-process lock differs per dialect and is passed in, with the optional extras: SQLite's
+ * synchronous reads and the session-state view (see session-state-view.ts).
  *
  * @example
- * const { db, cachedReads } = openSqliteKysely(':memory:');
- * const store = createKyselyStore(db, 'sqlite', tableLock(db), cachedReads);
+ * const { db } = openSqliteKysely(':memory:');
+ * const store = createKyselyStore(db, 'sqlite', tableLock(db));
  */
 export function createKyselyStore(
   db: Kysely<DatabaseSchema>,
   dialect: 'sqlite' | 'postgres',
   withNamedLock: RunWithNamedLock,
-  cachedReads?: CachedReads,
+  extras: KyselyStoreExtras = {},
 ): Store {
   let closing: Promise<void> | undefined;
   const queries = hotQueries(db);
-  const cachedAuthState = (userId: number, familyId: string): AuthState | undefined | typeof NOT_NOW =>
-    cachedReads?.first(`${userId}\u0000${familyId}`, () => queries.authState(userId, familyId), authStateFromRow) ?? NOT_NOW;
+  const { syncReads } = extras;
+  const view = extras.sessionState?.view;
+
+  /** The remembered answer, else (SQLite) a synchronous read, kept if the view allows; NOT_NOW = go async. */
+  const authStateSync = (userId: number, familyId: string): AuthState | undefined | typeof NOT_NOW => {
+    const remembered = view?.lookup(userId, familyId);
+    if (remembered !== undefined) return remembered;
+    if (syncReads === undefined) return NOT_NOW;
+    const ticket = view?.beginRead();
+    const state = syncReads.first(() => queries.authState(userId, familyId), authStateFromRow);
+    if (ticket !== undefined && state !== NOT_NOW && state !== undefined) view?.remember(ticket, userId, familyId, state);
+    return state;
+  };
 
   const store: Store = {
     dialect,
@@ -190,7 +211,10 @@ export function createKyselyStore(
     },
 
     async close() {
-      closing ??= db.destroy();
+      closing ??= (async () => {
+        await extras.sessionState?.stop();
+        await db.destroy();
+      })();
       await closing;
     },
 
@@ -330,9 +354,12 @@ export function createKyselyStore(
     },
 
     async authState(userId, familyId, _now) {
-      const cached = cachedAuthState(userId, familyId);
-      if (cached !== NOT_NOW) return cached;
-      return authStateFromRow((await db.executeQuery(queries.authState(userId, familyId))).rows[0]);
+      const known = authStateSync(userId, familyId);
+      if (known !== NOT_NOW) return known;
+      const ticket = view?.beginRead();
+      const state = authStateFromRow((await db.executeQuery(queries.authState(userId, familyId))).rows[0]);
+      if (ticket !== undefined && state !== undefined) view?.remember(ticket, userId, familyId, state);
+      return state;
     },
 
     async flushExpired(now) {
@@ -400,11 +427,11 @@ export function createKyselyStore(
     withLock: withNamedLock,
   };
   // Only where a synchronous answer is possible: callers then skip trying.
-  if (cachedReads !== undefined) {
+  if (syncReads !== undefined || view !== undefined) {
     store.authStateNow = (userId, familyId) => {
-      const cached = cachedAuthState(userId, familyId);
-      return cached === NOT_NOW ? undefined : cached;
+      const known = authStateSync(userId, familyId);
+      return known === NOT_NOW ? undefined : known;
     };
   }
-  return store;
+  return withUnavailableAs503(store);
 }

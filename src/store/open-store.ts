@@ -4,6 +4,8 @@ import { GatehouseError } from '../errors.js';
 import { createKyselyStore } from './kysely-store.js';
 import { advisoryLock } from './postgres/advisory-lock.js';
 import { openPostgresKysely } from './postgres/postgres-kysely.js';
+import { listenForSessionChanges } from './postgres/session-change-listener.js';
+import { SessionStateView } from './session-state-view.js';
 import { openSqliteKysely } from './sqlite/sqlite-kysely.js';
 import { tableLock } from './sqlite/table-lock.js';
 import type { Store } from './store.js';
@@ -15,9 +17,26 @@ export interface OpenStoreOptions {
   readonly dataDir: string;
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number;
+  /**
+   * Connect and query timeout (PostgreSQL), busy wait for another process's lock (SQLite), in
+   * ms; default 2 s. Past it the store throws `service_unavailable`.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Keep a session-state view in this process, answering for at most this many ms after a read
+   * (see session-state-view.ts), fed by LISTEN (PostgreSQL) or a file watch (SQLite).
+   * Undefined or 0: read the database on every check (the CLI, migrations).
+   */
+  readonly sessionStateMaxAgeMs?: number;
+  /** Told when the change notifications stop (false) and resume (true), for one log line each. */
+  readonly onSessionChannel?: (live: boolean) => void;
 }
 
 const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_TIMEOUT_MS = 2_000;
+/** How often the LISTEN connection proves itself, at most (never less often than the age bound). */
+const LONGEST_HEARTBEAT_MS = 5_000;
+const SHORTEST_HEARTBEAT_MS = 250;
 const SQLITE_FILE_NAME = 'gatehouse.sqlite3';
 
 function badUrl(): GatehouseError {
@@ -34,9 +53,45 @@ function sqliteFileFrom(databaseUrl: string): string {
   return path.resolve(file);
 }
 
-function openSqliteStore(file: string): Store {
-  const { db, cachedReads } = openSqliteKysely(file);
-  return createKyselyStore(db, 'sqlite', tableLock(db), cachedReads);
+function viewFor(options: OpenStoreOptions): SessionStateView | undefined {
+  const maxAgeMs = options.sessionStateMaxAgeMs ?? 0;
+  return maxAgeMs > 0 ? new SessionStateView({ maxAgeMs }) : undefined;
+}
+
+function openSqliteStore(file: string, options: OpenStoreOptions): Store {
+  const { db, syncReads, signal } = openSqliteKysely(file, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const view = viewFor(options);
+  if (view === undefined) return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads });
+  view.setLive(signal.watching);
+  const unsubscribe = signal.subscribe((event) => {
+    if (event === 'lost') {
+      view.setLive(false);
+      options.onSessionChannel?.(false);
+    } else view.changed();
+  });
+  const stop = async (): Promise<void> => void unsubscribe();
+  return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads, sessionState: { view, stop } });
+}
+
+function openPostgresStore(databaseUrl: string, options: OpenStoreOptions): Store {
+  const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 2) {
+    // withLock holds one connection while its callback needs another.
+    throw new GatehouseError('config_invalid', 'The PostgreSQL pool size must be an integer of at least 2.');
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const db = openPostgresKysely(databaseUrl, poolSize, timeoutMs);
+  const view = viewFor(options);
+  if (view === undefined) return createKyselyStore(db, 'postgres', advisoryLock(db));
+  const heartbeatMs = Math.min(LONGEST_HEARTBEAT_MS, Math.max(SHORTEST_HEARTBEAT_MS, options.sessionStateMaxAgeMs ?? 0));
+  const listener = listenForSessionChanges({
+    connectionString: databaseUrl,
+    view,
+    timeoutMs,
+    heartbeatMs,
+    ...(options.onSessionChannel === undefined ? {} : { onStateChange: options.onSessionChannel }),
+  });
+  return createKyselyStore(db, 'postgres', advisoryLock(db), { sessionState: { view, stop: () => listener.close() } });
 }
 
 /**
@@ -53,21 +108,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const { databaseUrl } = options;
   if (databaseUrl === undefined) {
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    return openSqliteStore(path.join(options.dataDir, SQLITE_FILE_NAME));
+    return openSqliteStore(path.join(options.dataDir, SQLITE_FILE_NAME), options);
   }
   if (databaseUrl.startsWith('sqlite:')) {
     const file = sqliteFileFrom(databaseUrl);
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    return openSqliteStore(file);
+    return openSqliteStore(file, options);
   }
   if (databaseUrl.startsWith('postgres://') || databaseUrl.startsWith('postgresql://')) {
-    const poolSize = options.poolSize ?? DEFAULT_POOL_SIZE;
-    if (!Number.isInteger(poolSize) || poolSize < 2) {
-      // withLock holds one connection while its callback needs another.
-      throw new GatehouseError('config_invalid', 'The PostgreSQL pool size must be an integer of at least 2.');
-    }
-    const db = openPostgresKysely(databaseUrl, poolSize);
-    return createKyselyStore(db, 'postgres', advisoryLock(db));
+    return openPostgresStore(databaseUrl, options);
   }
   throw badUrl();
 }

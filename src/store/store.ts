@@ -50,13 +50,13 @@ export type ConsumeResult =
 /** The state a refresh token or session is in, for verify and blacklist. */
 export type RefreshTokenState = 'active' | 'used' | 'revoked' | 'expired' | 'unknown';
 
-/** A signing key as kept in the database. Private material may be encrypted (opaque here). */
-/** What an access-token check reads: shared between requests on SQLite, so never mutated. */
+/** What an access-token check reads: shared between requests by the session-state view, so never mutated. */
 export interface AuthState {
   readonly user: User;
   readonly familyActive: boolean;
 }
 
+/** A signing key as kept in the database. Private material may be encrypted (opaque here). */
 export interface StoredSigningKey {
   readonly kid: string;
   readonly algorithm: string;
@@ -120,15 +120,17 @@ export interface Store {
   /** Revokes every family of a user (logout everywhere, password change). */
   revokeAllForUser(userId: number, now: number): Promise<void>;
   /**
-   * What an access-token check needs, in one round trip: the user and whether the family
-   * (`sid` claim) is still live. `familyActive` is false when revoked or unknown.
+   * What an access-token check needs: the user and whether the family (`sid` claim) is still
+   * live; `familyActive` is false when revoked or unknown. A store opened with a session-state
+   * view answers from this process's memory when it can, never with an answer whose read began
+   * more than the view's max age ago (see session-state-view.ts); otherwise in one round trip.
    */
   authState(userId: number, familyId: string, now: number): Promise<AuthState | undefined>;
   /**
-   * {@link authState} answered synchronously, exactly as fresh as the query, when the adapter can
-   * (SQLite: its cached reads, or a read of the embedded database, which is synchronous anyway);
-   * `undefined` when it cannot now (inside a transaction, say) and when there is no such user:
-   * ask `authState` then. Optional: PostgreSQL always needs a round trip.
+   * {@link authState} answered synchronously, when the adapter can: from the session-state view,
+   * or (SQLite) a read of the embedded database, which is synchronous anyway. `undefined` when it
+   * cannot now (not remembered on PostgreSQL, inside a transaction on SQLite) and when there is
+   * no such user: ask `authState` then. Absent where it could never answer.
    */
   authStateNow?(userId: number, familyId: string): AuthState | undefined;
   /** Deletes refresh tokens and families expired before `now`; returns how many tokens went. */

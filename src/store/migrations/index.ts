@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as sessionChangeNotify from './0002-session-change-notify.js';
 
 /**
  * Every migration, by name, in the order they apply. A static record (not a folder scan) so the
@@ -10,4 +11,5 @@ import * as initial from './0001-initial.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
+  '0002-session-change-notify': sessionChangeNotify,
 });

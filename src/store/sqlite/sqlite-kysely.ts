@@ -3,10 +3,11 @@ import { chmodSync, existsSync } from 'node:fs';
 import { CompiledQuery, Kysely, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase, SqliteDialectConfig, SqliteStatement } from 'kysely';
 import type { DatabaseSchema } from '../database-schema.js';
-import { createCachedReads, type CachedReads } from './cached-reads.js';
 import { changeSignalFor, type ChangeSignal } from './change-signal.js';
+import { createSyncReads, type SyncReads } from './sync-reads.js';
 
 const STATEMENT_CACHE_LIMIT = 256;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /** A FIFO async mutex. */
 class Mutex {
@@ -131,22 +132,25 @@ function withStatementCache(database: Database.Database, signal: ChangeSignal) {
 
 export interface SqliteKysely {
   readonly db: Kysely<DatabaseSchema>;
-  /** Point reads served from memory until the file changes (see cached-reads.ts). */
-  readonly cachedReads: CachedReads;
+  /** Point reads answered synchronously (see sync-reads.ts). */
+  readonly syncReads: SyncReads;
+  /** Tells when the file may have changed, in this process or another (see change-signal.ts). */
+  readonly signal: ChangeSignal;
 }
 
 /**
  * Opens a SQLite file (or `:memory:`) for the store: WAL (readers never block the writer),
- * synchronous=NORMAL (durable across a process crash), a 5 s busy wait for other processes'
- * write locks, and foreign keys on. A new file is made private to its owner (0600).
+ * synchronous=NORMAL (durable across a process crash), a bounded busy wait for other processes'
+ * write locks (then SQLITE_BUSY, which the store answers as 503), and foreign keys on. A new file is made private to its owner (0600).
  */
-export function openSqliteKysely(filename: string): SqliteKysely {
+export function openSqliteKysely(filename: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS): SqliteKysely {
   const isNewFile = filename !== ':memory:' && !existsSync(filename);
   const database = new Database(filename);
   try {
     // Before WAL is on, so the -wal/-shm files SQLite creates copy the private mode.
     if (isNewFile) chmodSync(filename, 0o600);
-    database.pragma('busy_timeout = 5000');
+    // Bounded: better-sqlite3 waits synchronously, so the whole worker waits with it.
+    database.pragma(`busy_timeout = ${busyTimeoutMs}`);
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
@@ -161,5 +165,5 @@ export function openSqliteKysely(filename: string): SqliteKysely {
   const db = new Kysely<DatabaseSchema>({
     dialect: new GatehouseSqliteDialect({ database: statements.forKysely }, fileMutex),
   });
-  return { db, cachedReads: createCachedReads(database, statements.prepare, signal) };
+  return { db, syncReads: createSyncReads(database, statements.prepare), signal };
 }
