@@ -1,6 +1,7 @@
 // GET /api/me/ over a real socket is answered before Fastify routes it when the store can tell the
-// session's state at once (SQLite). Those answers must be the route's own, byte for byte, and
-// every refusal must still get the route's full answer.
+// session's state at once (SQLite; PostgreSQL once its session-state view remembers the login).
+// Those answers must be the route's own, byte for byte, and every refusal must still get the
+// route's full answer.
 import assert from 'node:assert/strict';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Socket, type AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import { clientOrigin } from '../src/http/client-origin.js';
 import { meFastPath } from '../src/http/me-fast-path.js';
 import { requestIdGenerator } from '../src/http/request-id.js';
 import { RequestLog, requestRecorder } from '../src/http/request-log.js';
+import { DIALECTS } from './support/databases.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const PASSWORD = 'correct horse battery';
@@ -23,13 +25,13 @@ function stableHeaders(headers: Headers | Record<string, unknown>): Record<strin
   return Object.fromEntries(entries.filter(([name]) => !VOLATILE.has(name.toLowerCase())).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-describe('GET /api/me/ fast path (sqlite, over HTTP)', () => {
+for (const dialect of DIALECTS) describe(`GET /api/me/ fast path (${dialect}, over HTTP)`, () => {
   let t: TestApp;
   let base: string;
   let authStateCalls = 0;
 
   before(async () => {
-    t = await startTestApp('sqlite');
+    t = await startTestApp(dialect);
     // Counts the store's asynchronous read, the one only Fastify's route makes.
     const store = t.runtime.store as { authState: (...args: never[]) => unknown };
     const original = store.authState.bind(store);
@@ -48,7 +50,26 @@ describe('GET /api/me/ fast path (sqlite, over HTTP)', () => {
     const username = unique('fast');
     const created = await t.request('POST', '/api/users/', { username, password: PASSWORD });
     assert.equal(created.statusCode, 201);
-    return { id: created.json<{ id: number }>().id, ...(await t.login(username, PASSWORD)) };
+    const login = { id: created.json<{ id: number }>().id, ...(await t.login(username, PASSWORD)) };
+    await untilFastPathAnswers(login.access);
+    return login;
+  }
+
+  /**
+   * SQLite answers at once; PostgreSQL once its LISTEN connection is up and the route's read of
+   * this login was remembered. Fails if the fast path never takes the request.
+   */
+  async function untilFastPathAnswers(access: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      authStateCalls = 0;
+      const response = await fetch(`${base}/api/me/`, { headers: { authorization: `Bearer ${access}` } });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+      if (authStateCalls === 0) return;
+      assert.ok(Date.now() < deadline, 'the fast path never answered');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** The same request over the socket and through Fastify's route (inject); both answers. */
@@ -116,7 +137,7 @@ describe('GET /api/me/ fast path (sqlite, over HTTP)', () => {
   });
 
   it('leaves requests to Fastify once the app is closing, so that they get its 503', async () => {
-    const closing = await startTestApp('sqlite');
+    const closing = await startTestApp(dialect);
     try {
       const username = unique('closing');
       assert.equal((await closing.request('POST', '/api/users/', { username, password: PASSWORD })).statusCode, 201);

@@ -303,6 +303,42 @@ describe('PostgreSQL session-change notifications', { timeout: 120_000 }, () => 
     }
   });
 
+  it('sees this process\'s own changes at once, without waiting for its notification', async () => {
+    const reader = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, sessionStateMaxAgeMs: 60_000 });
+    try {
+      const user = await reader.createUser({ username: unique('own'), passwordHash: 'h', dateJoined: NOW });
+      const logins: RefreshTokenRecord[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const login: RefreshTokenRecord = { jti: unique('jti'), familyId: unique('family'), userId: user.id, issuedAt: NOW, expiresAt: NOW + HOUR };
+        await reader.startFamily(login);
+        logins.push(login);
+      }
+      const [a, b, c, d] = logins as [RefreshTokenRecord, RefreshTokenRecord, RefreshTokenRecord, RefreshTokenRecord];
+      const warm = async (login: RefreshTokenRecord): Promise<void> =>
+        eventually('remembered', async () => {
+          await reader.authState(user.id, login.familyId, NOW);
+          return reader.authStateNow?.(user.id, login.familyId)?.familyActive === true;
+        });
+      const active = (login: RefreshTokenRecord): boolean | undefined => reader.authStateNow?.(user.id, login.familyId)?.familyActive;
+      await warm(a);
+      await reader.revokeFamily(a.familyId, NOW);
+      assert.notEqual(active(a), true, 'revokeFamily');
+      await warm(b);
+      await reader.revokeRefreshToken(b.jti, NOW);
+      assert.notEqual(active(b), true, 'revokeRefreshToken');
+      await warm(c);
+      await reader.consumeRefreshToken(c.jti, { ...c, jti: unique('jti') }, NOW);
+      await warm(c);
+      await reader.consumeRefreshToken(c.jti, undefined, NOW);
+      assert.notEqual(active(c), true, 'reuse');
+      await warm(d);
+      await reader.setUserActive(user.id, false, NOW);
+      assert.notEqual(reader.authStateNow?.(user.id, d.familyId)?.user.isActive, true, 'deactivation');
+    } finally {
+      await reader.close();
+    }
+  });
+
   for (const mode of ['refuse', 'blackhole'] as const) {
     it(`through a cut (${mode}): answers 503 in bounded time, and drops its view when the channel is back`, async () => {
       const proxy: TcpProxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });

@@ -23,7 +23,7 @@ export const SCHEMA = {
   databaseUrl: optionalText('GATEHOUSE_DATABASE_URL', 'postgres://user@host:5432/db for PostgreSQL; unset = SQLite file gatehouse.sqlite3 in the data directory (or sqlite:/path/to/file).', { secret: true }),
   redisUrl: optionalText('GATEHOUSE_REDIS_URL', 'redis://host:6379 to share rate limits across nodes (revocations travel through the database); unset = per-process limits.', { secret: true }),
 
-  databaseTimeout: milliseconds('GATEHOUSE_DATABASE_TIMEOUT', '2s', 100, 60_000, 'PostgreSQL connect and query timeout: past it a request answers 503 service_unavailable rather than waiting.'),
+  databaseTimeout: milliseconds('GATEHOUSE_DATABASE_TIMEOUT', '2s', 100, 60_000, 'How long a request waits for the database (PostgreSQL connect and each query; SQLite another process\'s write lock); past it the request answers 503 service_unavailable.'),
   sessionStateMaxAge: milliseconds('GATEHOUSE_SESSION_STATE_MAX_AGE', '1s', 0, 3_600_000, 'The oldest session state (user active, login not revoked) a process may answer from memory; a revocation is honoured everywhere at most this long after it commits, usually within milliseconds. 0 = a database read on every check.'),
 
   // Tokens (simplejwt's SIMPLE_JWT settings)

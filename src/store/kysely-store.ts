@@ -141,10 +141,15 @@ function stateOf(row: TokenStateRow | undefined, now: number): RefreshTokenState
   return 'active';
 }
 
-/** Revokes the still-live families of one family id or of one user; already revoked keep their time. */
-async function revokeFamiliesIn(db: Db, which: { familyId: string } | { userId: number }, now: number): Promise<void> {
+/**
+ * Revokes the still-live families of one family id or of one user; already revoked keep their
+ * time. Returns the owner's id when a family was revoked.
+ */
+async function revokeFamiliesIn(db: Db, which: { familyId: string } | { userId: number }, now: number): Promise<number | undefined> {
   const live = db.updateTable('refresh_families').set({ revoked_at: now }).where('revoked_at', 'is', null);
-  await ('familyId' in which ? live.where('id', '=', which.familyId) : live.where('user_id', '=', which.userId)).execute();
+  const chosen = 'familyId' in which ? live.where('id', '=', which.familyId) : live.where('user_id', '=', which.userId);
+  const rows = await chosen.returning('user_id').execute();
+  return rows[0] === undefined ? undefined : toNumber(rows[0].user_id);
 }
 
 function authStateFromRow(row: Readonly<Record<string, unknown>> | undefined): AuthState | undefined {
@@ -183,6 +188,13 @@ export function createKyselyStore(
   const queries = hotQueries(db);
   const { syncReads } = extras;
   const view = extras.sessionState?.view;
+  /**
+   * Called once this process's own change to a user's session state has committed. Other
+   * processes hear of it by notification; this one must not wait for its own (read your writes).
+   */
+  const changedHere = (userId: number | undefined): void => {
+    if (userId !== undefined) view?.changed(userId);
+  };
 
   /** The remembered answer, else (SQLite) a synchronous read, kept if the view allows; NOT_NOW = go async. */
   const authStateSync = (userId: number, familyId: string): AuthState | undefined | typeof NOT_NOW => {
@@ -262,6 +274,7 @@ export function createKyselyStore(
         await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
         if (options.revokeSessions) await revokeFamiliesIn(trx, { userId }, options.now);
       });
+      changedHere(userId);
     },
 
     async setUserActive(userId, isActive, now) {
@@ -269,14 +282,17 @@ export function createKyselyStore(
         await trx.updateTable('users').set({ is_active: isActive ? 1 : 0 }).where('id', '=', userId).execute();
         if (!isActive) await revokeFamiliesIn(trx, { userId }, now);
       });
+      changedHere(userId);
     },
 
     async recordLogin(userId, now) {
       await db.updateTable('users').set({ last_login: now }).where('id', '=', userId).execute();
+      changedHere(userId);
     },
 
     async setCustomClaims(userId, claims) {
       await db.updateTable('users').set({ custom_claims: JSON.stringify(claims) }).where('id', '=', userId).execute();
+      changedHere(userId);
     },
 
     // Refresh tokens and families
@@ -300,7 +316,7 @@ export function createKyselyStore(
     },
 
     async consumeRefreshToken(jti, successor, now): Promise<ConsumeResult> {
-      return db.transaction().execute(async (trx): Promise<ConsumeResult> => {
+      const result = await db.transaction().execute(async (trx): Promise<ConsumeResult> => {
         const won = (await trx.executeQuery(queries.markUsed(jti, now))).rows[0];
         if (won !== undefined) {
           const token = refreshTokenFromRow(won);
@@ -324,6 +340,8 @@ export function createKyselyStore(
         // Anything but a plain expiry is refused as revoked: a loser never reads as valid.
         return { outcome: stateOf(row, now) === 'expired' ? 'expired' : 'revoked' };
       });
+      if (result.outcome === 'reused') changedHere(result.token.userId);
+      return result;
     },
 
     async refreshTokenState(jti, now) {
@@ -331,7 +349,8 @@ export function createKyselyStore(
     },
 
     async revokeRefreshToken(jti, now) {
-      return db.transaction().execute(async (trx) => {
+      let owner: number | undefined;
+      const before = await db.transaction().execute(async (trx) => {
         const row = await loadTokenState(trx, queries, jti);
         if (row === undefined) return 'unknown';
         await trx
@@ -340,17 +359,20 @@ export function createKyselyStore(
           .where('jti', '=', jti)
           .where('revoked_at', 'is', null)
           .execute();
-        await revokeFamiliesIn(trx, { familyId: row.family_id }, now);
+        owner = await revokeFamiliesIn(trx, { familyId: row.family_id }, now);
         return stateOf(row, now);
       });
+      changedHere(owner);
+      return before;
     },
 
     async revokeFamily(familyId, now) {
-      await revokeFamiliesIn(db, { familyId }, now);
+      changedHere(await revokeFamiliesIn(db, { familyId }, now));
     },
 
     async revokeAllForUser(userId, now) {
       await revokeFamiliesIn(db, { userId }, now);
+      changedHere(userId);
     },
 
     async authState(userId, familyId, _now) {
