@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createRuntime } from '../src/runtime.js';
 import { configWith } from '../src/config/load-config.js';
+import { freePort, spawnServer } from './support/spawn-server.js';
 import { startTestApp } from './support/test-app.js';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,6 +26,31 @@ describe('login rate limits shared through Redis', () => {
     } finally {
       await second.close();
       await first.close();
+    }
+  });
+});
+
+describe('Redis unavailable', () => {
+  it('serves every request, skips the limits, and logs one warning rather than an error per request', async () => {
+    const port = await freePort(); // nothing listens there
+    const server = await spawnServer({ GATEHOUSE_REDIS_URL: `redis://127.0.0.1:${port}`, GATEHOUSE_LOGIN_RATE_LIMIT: '2/1m' });
+    try {
+      const username = `redisless-${randomBytes(4).toString('hex')}`;
+      const post = (path: string, body: unknown) =>
+        fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      assert.equal((await post('/api/users/', { username, password: 'a long password 1' })).status, 201);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) statuses.push((await post('/api/token/', { username, password: 'a long password 1' })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200], 'the limit is skipped, not enforced and not an error');
+      const lines = server
+        .logs()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; event?: string });
+      assert.equal(lines.filter((line) => line.event === 'redis_unavailable').length, 1);
+      assert.deepEqual(lines.filter((line) => line.level >= 50), [], 'no error lines');
+    } finally {
+      await server.stop();
     }
   });
 });
