@@ -1,39 +1,25 @@
 // Multi-worker benchmark: `gatehouse serve --workers N` against a bare node:http cluster with the
-// same N answering the same JSON, on loopback, with autocannon. Printing is bench/run.ts's job;
-// run this file directly for a quick look: node dist/bench/cluster-bench.js [workers] [seconds]
+// same N answering the same JSON, on loopback, with wrk. Printing is bench/run.ts's job; run this
+// file directly for a quick look: node dist/bench/cluster-bench.js [workers] [seconds]
+// The servers, load and CPU accounting here are shared by the other bench files.
 import { spawn, type ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from '../test/support/spawn-server.js';
-
-export interface AutocannonOptions {
-  url: string;
-  connections: number;
-  duration: number;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p99: number };
-  non2xx: number;
-  errors: number;
-}
-// autocannon ships no type declarations: this is the part we use.
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
+import { runWrk, type WrkOptions, type WrkRequest } from './wrk.js';
 
 /** One server's figures: req/s, p99 latency (ms), and its workers' CPU time per request (µs). */
 export interface LoadFigures {
   rps: number;
   p99: number;
   cpuMicros: number;
+  /** CPU per request of the target's database backends (PostgreSQL), µs; 0 when it has none. */
+  backendCpuMicros: number;
 }
 
 export interface ClusterBenchRow {
@@ -48,10 +34,13 @@ export interface ClusterBenchResult {
   rss: { start: number[]; end: number[] };
 }
 
-const CONNECTIONS = 32;
-const USER = { username: 'benchuser', password: 'bench password 123' };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const BENCH_USER = { username: 'benchuser', password: 'bench password 123' };
+const JSON_HEADERS = { 'content-type': 'application/json' };
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const thisFile = fileURLToPath(import.meta.url);
+// The CLI of the same build as this file: dist-bench/bench/ runs dist-bench/src/cli/main.js, so a
+// bench built into its own directory never runs another build's server.
+export const GATEHOUSE_ENTRY = path.resolve(path.dirname(thisFile), '..', 'src', 'cli', 'main.js');
 
 /** Children of `pid`, from /proc (Linux). */
 export function childPids(pid: number): number[] {
@@ -79,10 +68,10 @@ function rssBytes(pid: number): number {
   }
 }
 
-async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+async function waitUntilAnswering(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error('benchmark server exited early');
+    if (child.exitCode !== null) throw new Error(`benchmark server exited early: ${output()}`);
     const ok = await fetch(url).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`no answer from ${url}`);
@@ -121,170 +110,243 @@ interface LoadSample {
   readonly p99: number;
   /** CPU time of the server's worker processes over the run, µs. */
   readonly cpu: number;
+  /** CPU time of its database backends over the run, µs. */
+  readonly backendCpu: number;
 }
 
 /**
  * Loads one server; CPU per request is measured on its worker processes (`pids`), a steadier
  * figure than req/s on a shared machine, since the load generator competes for the same cores.
+ * Any non-2xx answer or socket error fails the run: a figure made of errors would mislead.
  */
-export async function load(options: AutocannonOptions, pids: readonly number[] = []): Promise<LoadSample> {
+export async function load(options: WrkOptions, pids: readonly number[] = [], backendPids: readonly number[] = []): Promise<LoadSample> {
   const cpuBefore = cpuMicros(pids);
-  const started = performance.now();
-  const result = await autocannon(options);
-  const seconds = (performance.now() - started) / 1000;
+  const backendBefore = cpuMicros(backendPids);
+  const result = await runWrk(options);
   const cpu = cpuMicros(pids) - cpuBefore;
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${options.method ?? 'GET'} ${new URL(options.url).pathname}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  const backendCpu = cpuMicros(backendPids) - backendBefore;
+  if (result.non2xx > 0 || result.socketErrors > 0) {
+    throw new Error(`${options.method ?? 'GET'} ${new URL(options.url).pathname}: ${result.non2xx} non-2xx, ${result.socketErrors} socket errors`);
   }
-  return { requests: result.requests.total, seconds, p99: result.latency.p99, cpu };
+  return { requests: result.requests, seconds: result.seconds, p99: result.p99, cpu, backendCpu };
 }
 
 /** Totals over alternating runs: req/s over all of them, the worst p99, CPU per request. */
 function figures(samples: readonly LoadSample[]): LoadFigures {
   const requests = samples.reduce((sum, sample) => sum + sample.requests, 0);
   const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0);
-  const cpu = samples.reduce((sum, sample) => sum + sample.cpu, 0);
+  const perRequest = (total: number): number => (requests > 0 ? Math.round(total / requests) : 0);
   return {
     rps: seconds > 0 ? Math.round(requests / seconds) : 0,
-    p99: Math.max(...samples.map((sample) => sample.p99)),
-    cpuMicros: requests > 0 ? Math.round(cpu / requests) : 0,
+    p99: Math.round(100 * Math.max(...samples.map((sample) => sample.p99))) / 100,
+    cpuMicros: perRequest(samples.reduce((sum, sample) => sum + sample.cpu, 0)),
+    backendCpuMicros: perRequest(samples.reduce((sum, sample) => sum + sample.backendCpu, 0)),
   };
 }
 
-/** Each comparison's time is split into this many turns per server, alternating between them. */
+/** Each comparison's time is split into up to this many turns per server, alternating between them. */
 const ROUNDS = 5;
 
 /** A server to load: where to send requests, and which processes' CPU time is its own. */
 export interface LoadTarget {
   readonly url: string;
   readonly pids: readonly number[];
+  /** Its database's backend processes, asked before every turn (a pool may replace connections). */
+  readonly backendPids?: () => Promise<readonly number[]>;
+  /** This server's own version of the request (its own token), over the shared one. */
+  readonly request?: WrkRequest;
 }
 
 /**
- * Loads two servers with the same requests for `durationSeconds` each, in alternating turns, so
- * that a busy spell on the shared machine hits both alike.
+ * Loads servers with the same request for `durationSeconds` each, in alternating turns, so that
+ * a busy spell on the shared machine hits all alike. wrk counts whole seconds, so a short run
+ * has fewer turns (3 s: three turns of 1 s) rather than turns shorter than a second.
  *
  * @example
- * const [gatehouse, bare] = await alternateLoad({ connections: 32 }, 10, gatehouseTarget, bareTarget);
+ * const [gatehouse, bare] = await alternateLoad({ method: 'GET' }, 10, [gatehouseTarget, bareTarget]);
  */
-export async function alternateLoad(
-  request: Omit<AutocannonOptions, 'url' | 'duration'>,
+export async function alternateLoad<const T extends readonly LoadTarget[]>(
+  request: WrkRequest,
   durationSeconds: number,
-  first: LoadTarget,
-  second: LoadTarget,
-): Promise<[LoadFigures, LoadFigures]> {
-  const samples: [LoadSample[], LoadSample[]] = [[], []];
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [index, target] of [first, second].entries()) {
-      samples[index]?.push(await load({ ...request, url: target.url, duration: durationSeconds / ROUNDS }, target.pids));
+  targets: T,
+): Promise<{ -readonly [K in keyof T]: LoadFigures }> {
+  const rounds = Math.max(1, Math.min(ROUNDS, Math.floor(durationSeconds)));
+  const turnSeconds = Math.max(1, Math.round(durationSeconds / rounds));
+  const samples: LoadSample[][] = targets.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, target] of targets.entries()) {
+      const backendPids = (await target.backendPids?.()) ?? [];
+      samples[index]?.push(await load({ ...request, ...target.request, url: target.url, durationSeconds: turnSeconds }, target.pids, backendPids));
     }
   }
-  return [figures(samples[0]), figures(samples[1])];
+  return samples.map(figures) as { -readonly [K in keyof T]: LoadFigures };
 }
 
-interface Endpoint {
-  readonly name: string;
-  readonly path: string;
-  readonly method: 'GET' | 'POST';
-  readonly headers: Record<string, string>;
-  readonly body?: string;
+/** A server started for the benchmark, every worker up. */
+export interface BenchServer {
+  readonly url: string;
+  /** Its worker processes (the primary only forks and routes). */
+  readonly workerPids: readonly number[];
+  stop(): Promise<void>;
+}
+
+/** Keeps the last few KB a child wrote to stderr, for the error when it fails to start. */
+function stderrTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4096)));
+  return () => tail;
+}
+
+async function whenAllWorkersUp(child: ChildProcess, url: string, workers: number): Promise<readonly number[]> {
+  await waitUntilAnswering(`${url}/readyz`, child, stderrTail(child));
+  // Every worker must be up before measuring, not just the first one.
+  while (childPids(child.pid ?? -1).length < workers) await sleep(200);
+  return childPids(child.pid ?? -1);
+}
+
+export interface GatehouseServerOptions {
+  readonly workers: number;
+  /** GATEHOUSE_* settings on top of the benchmark's defaults. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
- * Runs GET /api/me/, POST /api/token/refresh/ and POST /api/token/ against both servers for
- * `durationSeconds` each, in five alternating turns per endpoint. Refresh rotation is off for the whole run (`GATEHOUSE_ROTATE_REFRESH_TOKENS=off`)
- * so one refresh token can be replayed; login uses the production argon2 cost with the login
- * rate limit off. Gatehouse logs at `info` (one line per request, as in production) to /dev/null.
+ * `gatehouse serve` on a free loopback port with its own data directory (the SQLite default
+ * store unless `env` names another), refresh rotation and the login rate limit off, logging at
+ * `info` (one line per request, as in production) to /dev/null.
  *
  * @example
- * const { rows, rss } = await benchCluster({ workers: 2, durationSeconds: 10 });
+ * const server = await startGatehouse({ workers: 2, env: { GATEHOUSE_DATABASE_URL: url } });
  */
-export interface ClusterBenchOptions {
-  readonly workers: number;
-  readonly durationSeconds: number;
-  /** Extra GATEHOUSE_* settings for the Gatehouse server (for example the algorithm). */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Which endpoints to load; default all three. */
-  readonly endpoints?: readonly ('me' | 'refresh' | 'login')[];
-}
-
-export async function benchCluster(options: ClusterBenchOptions): Promise<ClusterBenchResult> {
-  const { workers, durationSeconds } = options;
-  const wanted = new Set(options.endpoints ?? ['me', 'refresh', 'login']);
+export async function startGatehouse(options: GatehouseServerOptions): Promise<BenchServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
-  const gatehousePort = await freePort();
-  const barePort = await freePort();
-  const entry = path.resolve(path.dirname(thisFile), '..', 'src', 'cli', 'main.js');
-  const gatehouse = spawn(process.execPath, [entry, 'serve', '--workers', String(workers)], {
+  const port = await freePort();
+  const child = spawn(process.execPath, [GATEHOUSE_ENTRY, 'serve', '--workers', String(options.workers)], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
-      PORT: String(gatehousePort),
+      PORT: String(port),
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_ROTATE_REFRESH_TOKENS: 'off',
       GATEHOUSE_LOGIN_RATE_LIMIT: '0',
       GATEHOUSE_LOG_LEVEL: 'info',
       ...options.env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const bare = spawn(process.execPath, [thisFile, '--bare-server', String(barePort), String(workers)], { stdio: 'ignore' });
-  try {
-    const gatehouseUrl = `http://127.0.0.1:${gatehousePort}`;
-    const bareUrl = `http://127.0.0.1:${barePort}`;
-    await waitUntilAnswering(`${gatehouseUrl}/readyz`, gatehouse);
-    await waitUntilAnswering(`${bareUrl}/readyz`, bare);
-    // Every worker must be up before measuring, not just the first one.
-    while (childPids(gatehouse.pid ?? -1).length < workers) await sleep(200);
-    while (childPids(bare.pid ?? -1).length < workers) await sleep(200);
-    await sleep(1000);
-
-    const json = { 'content-type': 'application/json' };
-    const credentials = JSON.stringify(USER);
-    await fetch(`${gatehouseUrl}/api/users/`, { method: 'POST', headers: json, body: credentials }).then((r) => r.arrayBuffer());
-    const login = await fetch(`${gatehouseUrl}/api/token/`, { method: 'POST', headers: json, body: credentials });
-    if (login.status !== 200) throw new Error(`login failed with ${login.status}`);
-    const tokens = (await login.json()) as { access: string; refresh: string };
-
-    const all: Array<Endpoint & { key: 'me' | 'refresh' | 'login' }> = [
-      { key: 'me', name: 'GET /api/me/', path: '/api/me/', method: 'GET', headers: { authorization: `Bearer ${tokens.access}` } },
-      { key: 'refresh', name: 'POST /api/token/refresh/', path: '/api/token/refresh/', method: 'POST', headers: json, body: JSON.stringify({ refresh: tokens.refresh }) },
-      { key: 'login', name: 'POST /api/token/', path: '/api/token/', method: 'POST', headers: json, body: credentials },
-    ];
-    const endpoints: Endpoint[] = all.filter((endpoint) => wanted.has(endpoint.key));
-    // Warm both up (JIT, caches) so the first endpoint is not penalised.
-    for (const url of [gatehouseUrl, bareUrl]) {
-      await load({ url: `${url}${all[0]?.path ?? '/'}`, connections: CONNECTIONS, duration: 2, headers: all[0]?.headers ?? {} });
-    }
-
-    const workerPids = childPids(gatehouse.pid ?? -1);
-    const bareWorkerPids = childPids(bare.pid ?? -1);
-    const start = workerPids.map(rssBytes);
-    const rows: ClusterBenchRow[] = [];
-    for (const endpoint of endpoints) {
-      const request = {
-        connections: CONNECTIONS,
-        method: endpoint.method,
-        headers: endpoint.headers,
-        ...(endpoint.body === undefined ? {} : { body: endpoint.body }),
-      };
-      const [gatehouseFigures, bareFigures] = await alternateLoad(
-        request,
-        durationSeconds,
-        { url: `${gatehouseUrl}${endpoint.path}`, pids: workerPids },
-        { url: `${bareUrl}${endpoint.path}`, pids: bareWorkerPids },
-      );
-      rows.push({ endpoint: endpoint.name, gatehouse: gatehouseFigures, bare: bareFigures });
-    }
-    const end = workerPids.map(rssBytes);
-    return { rows, rss: { start, end } };
-  } finally {
-    await Promise.all([stopChild(gatehouse), stopChild(bare)]);
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
     await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    return { url, workerPids: await whenAllWorkersUp(child, url, options.workers), stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
 }
 
-const BARE_USER = JSON.stringify({ id: 1, username: USER.username, is_active: true, last_login: null, date_joined: '2024-01-01T00:00:00.000Z' });
+/** The bare node:http baseline with `workers` workers (this file, run with --bare-server). */
+export async function startBare(workers: number): Promise<BenchServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [thisFile, '--bare-server', String(port), String(workers)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const stop = (): Promise<void> => stopChild(child);
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    return { url, workerPids: await whenAllWorkersUp(child, url, workers), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface TokenPair {
+  readonly access: string;
+  readonly refresh: string;
+}
+
+/** Logs `user` in on `url`, signing it up first (a 400 for an existing name is fine). */
+export async function signUpAndLogIn(url: string, user: { username: string; password: string } = BENCH_USER): Promise<TokenPair> {
+  const credentials = JSON.stringify(user);
+  await fetch(`${url}/api/users/`, { method: 'POST', headers: JSON_HEADERS, body: credentials }).then((r) => r.arrayBuffer());
+  const login = await fetch(`${url}/api/token/`, { method: 'POST', headers: JSON_HEADERS, body: credentials });
+  if (login.status !== 200) throw new Error(`login failed with ${login.status}`);
+  return (await login.json()) as TokenPair;
+}
+
+export type EndpointKey = 'me' | 'refresh' | 'login';
+
+export interface Endpoint extends WrkRequest {
+  readonly key: EndpointKey;
+  readonly name: string;
+  readonly path: string;
+}
+
+/** The three measured requests, made with `tokens` (refresh replays one token: rotation is off). */
+export function benchEndpoints(tokens: TokenPair): readonly Endpoint[] {
+  return [
+    { key: 'me', name: 'GET /api/me/', path: '/api/me/', method: 'GET', headers: { authorization: `Bearer ${tokens.access}` } },
+    { key: 'refresh', name: 'POST /api/token/refresh/', path: '/api/token/refresh/', method: 'POST', headers: JSON_HEADERS, body: JSON.stringify({ refresh: tokens.refresh }) },
+    { key: 'login', name: 'POST /api/token/', path: '/api/token/', method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(BENCH_USER) },
+  ];
+}
+
+/** A short run on each server first, so that none is measured while still warming up (JIT, caches). */
+export async function warmUp(request: WrkRequest, urlPath: string, servers: readonly BenchServer[], seconds = 2): Promise<void> {
+  for (const server of servers) await load({ ...request, url: `${server.url}${urlPath}`, durationSeconds: seconds });
+}
+
+export interface ClusterBenchOptions {
+  readonly workers: number;
+  readonly durationSeconds: number;
+  /** Extra GATEHOUSE_* settings for the Gatehouse server (for example the algorithm). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Which endpoints to load; default all three. */
+  readonly endpoints?: readonly EndpointKey[];
+}
+
+/**
+ * Runs GET /api/me/, POST /api/token/refresh/ and POST /api/token/ against Gatehouse and the bare
+ * server for `durationSeconds` each, in alternating turns per endpoint. Refresh rotation is off
+ * so one refresh token can be replayed; login uses the production argon2 cost with the login
+ * rate limit off.
+ *
+ * @example
+ * const { rows, rss } = await benchCluster({ workers: 2, durationSeconds: 10 });
+ */
+export async function benchCluster(options: ClusterBenchOptions): Promise<ClusterBenchResult> {
+  const { workers, durationSeconds } = options;
+  const wanted = new Set(options.endpoints ?? ['me', 'refresh', 'login']);
+  const servers: BenchServer[] = [];
+  try {
+    const gatehouse = await startGatehouse({ workers, env: options.env });
+    servers.push(gatehouse);
+    const bare = await startBare(workers);
+    servers.push(bare);
+    await sleep(1000);
+
+    const all = benchEndpoints(await signUpAndLogIn(gatehouse.url));
+    const first = all[0];
+    if (first !== undefined) await warmUp(first, first.path, [gatehouse, bare]);
+
+    const start = gatehouse.workerPids.map(rssBytes);
+    const rows: ClusterBenchRow[] = [];
+    for (const endpoint of all.filter((candidate) => wanted.has(candidate.key))) {
+      const [gatehouseFigures, bareFigures] = await alternateLoad(endpoint, durationSeconds, [
+        { url: `${gatehouse.url}${endpoint.path}`, pids: gatehouse.workerPids },
+        { url: `${bare.url}${endpoint.path}`, pids: bare.workerPids },
+      ]);
+      rows.push({ endpoint: endpoint.name, gatehouse: gatehouseFigures, bare: bareFigures });
+    }
+    const end = gatehouse.workerPids.map(rssBytes);
+    return { rows, rss: { start, end } };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+const BARE_USER = JSON.stringify({ id: 1, username: BENCH_USER.username, is_active: true, last_login: null, date_joined: '2024-01-01T00:00:00.000Z' });
 const BARE_TOKENS = JSON.stringify({ access: 'x'.repeat(280), refresh: 'y'.repeat(300) });
 
 /** The baseline: node:cluster + node:http, reading the body and answering fixed JSON. */
@@ -319,8 +381,8 @@ if (isMain) {
     for (const row of result.rows) {
       const ratio = row.bare.rps === 0 ? 0 : row.gatehouse.rps / row.bare.rps;
       process.stdout.write(
-        `${row.endpoint.padEnd(26)} gatehouse ${String(row.gatehouse.rps).padStart(7)} req/s p99 ${String(row.gatehouse.p99).padStart(4)} ms | ` +
-          `bare ${String(row.bare.rps).padStart(7)} req/s p99 ${String(row.bare.p99).padStart(4)} ms | ${(ratio * 100).toFixed(0)}%\n`,
+        `${row.endpoint.padEnd(26)} gatehouse ${String(row.gatehouse.rps).padStart(7)} req/s p99 ${String(row.gatehouse.p99).padStart(5)} ms | ` +
+          `bare ${String(row.bare.rps).padStart(7)} req/s p99 ${String(row.bare.p99).padStart(5)} ms | ${(ratio * 100).toFixed(0)}%\n`,
       );
     }
     const mb = (bytes: number[]): string => bytes.map((b) => `${(b / 1048576).toFixed(0)} MB`).join(', ');

@@ -37,8 +37,8 @@ export async function benchFastifyFloor(durationSeconds: number): Promise<{ fast
       { url: urls[1], pids: childPids(bare.pid ?? -1) },
     ] as const;
     // One short run each first, so that neither is measured while still warming up.
-    for (const target of targets) await load({ url: target.url, connections: 32, duration: 1 });
-    const [fastifyFigures, bareFigures] = await alternateLoad({ connections: 32 }, durationSeconds, targets[0], targets[1]);
+    for (const target of targets) await load({ url: target.url, durationSeconds: 1 });
+    const [fastifyFigures, bareFigures] = await alternateLoad({}, durationSeconds, targets);
     return { fastify: fastifyFigures, bare: bareFigures };
   } finally {
     fastify.kill('SIGKILL');

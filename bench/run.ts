@@ -3,11 +3,24 @@
 //    floor: a one-route Fastify app vs the same bare server.
 // 2. HTTP, two workers side by side (cluster), with worker RSS at start and end of ~60 s of load.
 // 3. GET /api/me/ with the default algorithm, with and without the verified-token cache.
-// 4. Token signing and verification per algorithm vs raw node:crypto.
+// 4. GET /api/me/ and refresh on PostgreSQL next to SQLite, and PostgreSQL transactions per call.
+// 5. Revocation propagation between two nodes on one database.
+// 6. Token signing and verification per algorithm vs raw node:crypto.
 import { availableParallelism } from 'node:os';
-import { benchCluster, type ClusterBenchRow } from './cluster-bench.js';
+import { benchCluster, type ClusterBenchRow, type LoadFigures } from './cluster-bench.js';
 import { benchFastifyFloor } from './fastify-floor.js';
+import { benchPropagationPostgres, benchPropagationSqlite, type PropagationResult } from './revocation-bench.js';
+import { benchStores, COUNTING_CONCURRENCY } from './store-bench.js';
 import { benchVerify } from './verify-bench.js';
+import { assertWrkInstalled, CONNECTIONS, WRK_THREADS } from './wrk.js';
+
+try {
+  assertWrkInstalled();
+} catch (error) {
+  // Before anything starts: a message, not a stack trace.
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
 
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
@@ -29,10 +42,24 @@ function printRows(rows: readonly ClusterBenchRow[]): void {
   print();
 }
 
+function printStoreRows(endpoint: string, sqlite: LoadFigures, postgres: LoadFigures, bare: LoadFigures): void {
+  print(`| store | ${endpoint} req/s | p99 ms | CPU µs/request | PostgreSQL backends' CPU µs/request | % of SQLite | % of bare |`);
+  print('|---|---|---|---|---|---|---|');
+  print(`| SQLite | ${sqlite.rps} | ${sqlite.p99} | ${sqlite.cpuMicros} | - | 100% | ${percent(sqlite.rps, bare.rps)} |`);
+  print(`| PostgreSQL | ${postgres.rps} | ${postgres.p99} | ${postgres.cpuMicros} | ${postgres.backendCpuMicros} | ${percent(postgres.rps, sqlite.rps)} | ${percent(postgres.rps, bare.rps)} |`);
+  print(`| bare node:http | ${bare.rps} | ${bare.p99} | ${bare.cpuMicros} | - | - | 100% |`);
+  print();
+}
+
+function printPropagation(store: string, result: PropagationResult): void {
+  const ms = (value: number): string => (Number.isNaN(value) ? '-' : String(value));
+  print(`| ${store} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.max)} | ${result.measured} | ${result.timedOut} |`);
+}
+
 const mb = (bytes: readonly number[]): string => bytes.map((b) => `${(b / 1048576).toFixed(1)} MB`).join(', ');
 
 print(`Gatehouse benchmark — ${new Date().toISOString()}, ${availableParallelism()} CPUs, Node ${process.version}${quick ? ' (quick)' : ''}`);
-print('Loopback load with autocannon (32 connections). Logging at info, as in production.');
+print(`Load generator: wrk (${WRK_THREADS} thread, ${CONNECTIONS} connections, keep-alive) on loopback. Logging at info, as in production.`);
 print('Refresh runs with rotation off so one token can be replayed; login uses OWASP argon2 cost.');
 print();
 
@@ -61,6 +88,30 @@ for (const [name, result] of [['on', cacheOn], ['off', cacheOff]] as const) {
   const row = result.rows[0];
   if (row !== undefined) print(`| ${name} | ${row.gatehouse.rps} | ${row.gatehouse.p99} | ${row.bare.rps} | ${percent(row.gatehouse.rps, row.bare.rps)} | ${row.gatehouse.cpuMicros} vs ${row.bare.cpuMicros} |`);
 }
+print();
+
+print(`## PostgreSQL next to SQLite (one worker each, ${seconds} s per endpoint and server, in alternating turns)`);
+const stores = await benchStores({ durationSeconds: seconds, transactionRequests: 3000 });
+for (const row of stores.rows) printStoreRows(row.endpoint, row.sqlite, row.postgres, row.bare);
+const meRow = stores.rows[0];
+if (meRow !== undefined) {
+  const met = meRow.postgres.rps >= 0.9 * meRow.sqlite.rps;
+  print(`Target, PostgreSQL GET /api/me/ at least 90% of SQLite's req/s: ${met ? 'met' : 'not met'} (${percent(meRow.postgres.rps, meRow.sqlite.rps)}).`);
+}
+const xacts = stores.transactions;
+print(`PostgreSQL transactions per GET /api/me/: ${xacts.perRequest.toFixed(3)} (${xacts.forRequests} over ${xacts.requests} requests, ${COUNTING_CONCURRENCY} at a time, one worker;`);
+print(`xact_commit from pg_stat_database over a server's life with the requests, less one without: ${xacts.withoutRequests} for start and stop).`);
+print();
+
+const propagationRuns = quick ? 40 : 200;
+print(`## Revocation propagation between two nodes (two workers each, one database, ${propagationRuns} logins)`);
+print('From node A answering POST /api/token/blacklist/ until node B answers 401 to GET /api/me/ with that login\'s access token on both of');
+print('its workers (one keep-alive connection to each, polled without pause). GATEHOUSE_SESSION_STATE_MAX_AGE=30s, so the figure is the');
+print('notification, not that bound.');
+print('| store | p50 ms | p99 ms | max ms | logins measured | still accepted after 10 s |');
+print('|---|---|---|---|---|---|');
+printPropagation('PostgreSQL', await benchPropagationPostgres(propagationRuns));
+printPropagation('SQLite (one file, both nodes)', await benchPropagationSqlite(propagationRuns));
 print();
 
 print('## Tokens: operations per second, Gatehouse vs raw node:crypto (same key, same input)');
