@@ -7,7 +7,10 @@ import type { TokenClaims } from './token-claims.js';
 import { localStorageStorage, memoryStorage } from './token-storage.js';
 import type { TokenStorage } from './token-storage.js';
 
-/** Endpoint paths, relative to `baseUrl`. Defaults are Gatehouse's (and simplejwt's tutorial URLs). */
+/**
+ * Endpoint paths, relative to `baseUrl`. Defaults are Gatehouse's (simplejwt's tutorial URLs,
+ * and Djoser's for the account endpoints).
+ */
 export interface ClientPaths {
   token: string;
   refresh: string;
@@ -15,6 +18,14 @@ export interface ClientPaths {
   logoutAll: string;
   me: string;
   register: string;
+  /** `POST {current_password, new_password}`. */
+  setPassword: string;
+  /** `DELETE {current_password}`: deactivates the account. */
+  deleteAccount: string;
+  /** `GET` lists the user's sessions; `DELETE {sessions}{id}/` ends one. */
+  sessions: string;
+  /** `POST`: ends every session but the caller's. */
+  revokeOtherSessions: string;
 }
 
 export interface ClientOptions {
@@ -43,8 +54,12 @@ export interface ClientOptions {
 
 /** Why a refresh happened: on the timer, because a token was needed and nearly expired, after a 401, on page load, or in another tab. */
 export type RefreshReason = 'scheduled' | 'expiring' | 'rejected' | 'restore' | 'other_tab';
-/** Why the session ended: `logout()`, `logoutEverywhere()`, the server refused the refresh token, or another tab signed out. */
-export type LogoutReason = 'user' | 'everywhere' | 'expired' | 'other_tab';
+/**
+ * Why the session ended: `logout()` (or `revokeSession()` of this session), `logoutEverywhere()`,
+ * the server refused the refresh token (expired, or ended from another device), another tab
+ * signed out, or `deleteAccount()`.
+ */
+export type LogoutReason = 'user' | 'everywhere' | 'expired' | 'other_tab' | 'account_deleted';
 
 export interface ClientEvents {
   login: { readonly claims: TokenClaims | null; readonly fromOtherTab: boolean };
@@ -60,6 +75,25 @@ export interface GatehouseUser {
   readonly last_login?: string | null;
   readonly date_joined?: string;
   readonly is_active?: boolean;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * One signed-in login of the user, as `GET /api/sessions/` answers it. Field names are the
+ * server's (snake_case), as in {@link GatehouseUser} and {@link TokenClaims}; times are ISO 8601
+ * strings.
+ */
+export interface GatehouseSession {
+  /** The session id; the access token's `sid` claim. */
+  readonly id: string;
+  readonly created_at: string;
+  readonly last_used_at: string;
+  /** The `User-Agent` the login came with, if any. */
+  readonly user_agent: string | null;
+  /** The client address the server saw, if any. */
+  readonly ip: string | null;
+  /** True for the session this client's access token belongs to. */
+  readonly current: boolean;
   readonly [field: string]: unknown;
 }
 
@@ -82,16 +116,69 @@ export interface GatehouseClient {
   logoutEverywhere(): Promise<void>;
   /**
    * `fetch` with `Authorization: Bearer …`, refreshing before expiry and once after a 401
-   * `token_not_valid`. Resolves with any HTTP answer like `fetch` (a 401 too, when the refresh
-   * after it fails); rejects with `network_error`, or with the server's code (`token_not_valid`,
-   * `refresh_token_reused`) when the session ended before the request could be sent. Signed out,
-   * the request goes without a token.
+   * `token_not_valid` (or `user_inactive`/`user_not_found`). Resolves with any HTTP answer like
+   * `fetch` (a 401 too, when the refresh after it fails); rejects with `network_error`, or with
+   * the server's code (`token_not_valid`, `refresh_token_reused`) when the session ended before
+   * the request could be sent. Signed out, the request goes without a token.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** The signed-in user from `GET /api/me/`. Throws `not_logged_in` without a session. */
   getUser<User = GatehouseUser>(): Promise<User>;
   /** Creates an account (`POST /api/users/`); does not sign in. */
   register(username: string, password: string): Promise<{ id: number | string; username: string }>;
+  /**
+   * Changes the password (`POST /api/users/set_password/`). The server ends every other session
+   * of the user; this one stays signed in. A wrong current password rejects with `invalid` and
+   * `error.fields.current_password`; a weak new one with `error.fields.new_password`.
+   *
+   * @example
+   * try {
+   *   await auth.changePassword(current, next);
+   *   show('Password changed; your other devices were signed out.');
+   * } catch (error) {
+   *   if (isGatehouseClientError(error) && error.code === 'invalid') showFieldErrors(error.fields);
+   *   else throw error;
+   * }
+   */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * The user's live sessions (`GET /api/sessions/`), newest first; `current` marks this one.
+   *
+   * @example
+   * for (const session of await auth.listSessions()) {
+   *   console.log(session.user_agent, session.ip, session.last_used_at, session.current ? '(this device)' : '');
+   * }
+   */
+  listSessions(): Promise<GatehouseSession[]>;
+  /**
+   * Ends one session at once (`DELETE /api/sessions/{id}/`): its refresh and access tokens are
+   * refused from then on. Ending this client's own session also signs it out (a `logout` event,
+   * reason `'user'`); `logout()` is the usual way to do that. An unknown id rejects with `not_found`.
+   *
+   * @example
+   * const sessions = await auth.listSessions();
+   * for (const session of sessions.filter((s) => !s.current && s.user_agent?.includes('Android'))) {
+   *   await auth.revokeSession(session.id);
+   * }
+   */
+  revokeSession(id: string): Promise<void>;
+  /**
+   * Ends every session of the user except this one (`POST /api/sessions/revoke-others/`).
+   *
+   * @example
+   * await auth.revokeOtherSessions(); // "Sign out all other devices"
+   */
+  revokeOtherSessions(): Promise<void>;
+  /**
+   * Deactivates the account (`DELETE /api/users/me/`) after checking the password; every session
+   * ends. This client then forgets its tokens and emits `logout` with reason `'account_deleted'`.
+   * A wrong password rejects with `invalid` and `error.fields.current_password`, still signed in.
+   *
+   * @example
+   * auth.on('logout', ({ reason }) => { if (reason === 'account_deleted') router.push('/goodbye'); });
+   * await auth.deleteAccount(passwordFromConfirmDialog);
+   */
+  deleteAccount(currentPassword: string): Promise<void>;
   /** A current access token (refreshed if due), or null when signed out. */
   getAccessToken(): Promise<string | null>;
   /** The decoded (unverified) claims of the current access token, or null. */
@@ -119,6 +206,10 @@ const DEFAULT_PATHS: ClientPaths = {
   logoutAll: '/api/token/logout-all/',
   me: '/api/me/',
   register: '/api/users/',
+  setPassword: '/api/users/set_password/',
+  deleteAccount: '/api/users/me/',
+  sessions: '/api/sessions/',
+  revokeOtherSessions: '/api/sessions/revoke-others/',
 };
 
 // setTimeout's delay is a signed 32-bit int; longer waits fire at once.
@@ -146,20 +237,36 @@ function pageOrigin(): string | undefined {
   return location?.origin !== undefined && location.origin !== 'null' ? location.origin : undefined;
 }
 
-async function readJsonObject(response: Response): Promise<Record<string, unknown>> {
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The JSON body if `accept` takes it; otherwise `bad_response`. */
+async function readJson<T>(response: Response, accept: (value: unknown) => value is T): Promise<T> {
   try {
     const value: unknown = await response.json();
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (accept(value)) return value;
   } catch {
     // fall through to the typed error
   }
   throw new GatehouseClientError('bad_response', 'The server answered with an unexpected body.', { status: response.status });
 }
 
+const readJsonObject = (response: Response): Promise<Record<string, unknown>> => readJson(response, isObject);
+
+const isSessionList = (value: unknown): value is GatehouseSession[] =>
+  Array.isArray(value) && value.every((item) => isObject(item) && typeof item['id'] === 'string' && typeof item['current'] === 'boolean');
+
+/**
+ * 401 codes that say this access token will not do, so a refresh is due: the token itself is
+ * refused, or its user was deactivated or removed (simplejwt's `JWTAuthentication` codes). For
+ * a gone user the refresh is refused too, which ends the session.
+ */
+const TOKEN_REJECTIONS: ReadonlySet<unknown> = new Set(['token_not_valid', 'user_inactive', 'user_not_found']);
+
 async function isTokenRejection(response: Response): Promise<boolean> {
   try {
     const body: unknown = await response.clone().json();
-    return typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 'token_not_valid';
+    return isObject(body) && TOKEN_REJECTIONS.has(body['code']);
   } catch {
     return false;
   }
@@ -235,13 +342,7 @@ class Client implements GatehouseClient {
   }
 
   async logoutEverywhere(): Promise<void> {
-    if (!(await this.restore())) throw new GatehouseClientError('not_logged_in', 'Not signed in.');
-    const response = await this.fetch(this.#paths.logoutAll, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: '{}',
-    });
-    if (!response.ok) throw await errorFromResponse(response, 'not_authenticated');
+    await this.#call('POST', this.#paths.logoutAll, {});
     await this.#clear('everywhere', true);
   }
 
@@ -266,10 +367,7 @@ class Client implements GatehouseClient {
   }
 
   async getUser<User = GatehouseUser>(): Promise<User> {
-    if (!(await this.restore())) throw new GatehouseClientError('not_logged_in', 'Not signed in.');
-    const response = await this.fetch(this.#paths.me, { headers: { Accept: 'application/json' } });
-    if (!response.ok) throw await errorFromResponse(response, 'not_authenticated');
-    return (await readJsonObject(response)) as User;
+    return (await readJsonObject(await this.#call('GET', this.#paths.me))) as User;
   }
 
   async register(username: string, password: string): Promise<{ id: number | string; username: string }> {
@@ -278,6 +376,29 @@ class Client implements GatehouseClient {
     const body = await readJsonObject(response);
     const id = body['id'];
     return { id: typeof id === 'number' || typeof id === 'string' ? id : '', username: String(body['username'] ?? username) };
+  }
+
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.#call('POST', this.#paths.setPassword, { current_password: currentPassword, new_password: newPassword });
+  }
+
+  async listSessions(): Promise<GatehouseSession[]> {
+    return readJson(await this.#call('GET', this.#paths.sessions), isSessionList);
+  }
+
+  async revokeSession(id: string): Promise<void> {
+    await this.#call('DELETE', `${this.#paths.sessions}${encodeURIComponent(id)}/`);
+    // The server has ended this client's own session: nothing left to refresh.
+    if (this.#session?.claims?.sid === id) await this.#clear('user', true);
+  }
+
+  async revokeOtherSessions(): Promise<void> {
+    await this.#call('POST', this.#paths.revokeOtherSessions, {});
+  }
+
+  async deleteAccount(currentPassword: string): Promise<void> {
+    await this.#call('DELETE', this.#paths.deleteAccount, { current_password: currentPassword });
+    await this.#clear('account_deleted', true);
   }
 
   async getAccessToken(): Promise<string | null> {
@@ -481,6 +602,19 @@ class Client implements GatehouseClient {
     } catch (error) {
       throw new GatehouseClientError('network_error', 'The request did not reach the server.', { cause: error });
     }
+  }
+
+  /**
+   * A signed-in JSON call through {@link fetch} (bearer token, refreshed as needed); a non-2xx
+   * answer becomes the server's error. Without a session nothing is sent: `not_logged_in`.
+   */
+  async #call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: Record<string, unknown>): Promise<Response> {
+    if (!(await this.restore())) throw new GatehouseClientError('not_logged_in', 'Not signed in.');
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await this.fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (!response.ok) throw await errorFromResponse(response, 'not_authenticated');
+    return response;
   }
 
   async #post(path: string, body: Record<string, unknown>, cookie: boolean): Promise<Response> {

@@ -15,6 +15,7 @@ export type {
   ClientOptions,
   ClientPaths,
   GatehouseClient,
+  GatehouseSession,
   GatehouseUser,
   LogoutReason,
   RefreshReason,

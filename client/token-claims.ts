@@ -6,6 +6,8 @@ export interface TokenClaims {
   readonly jti?: string;
   readonly user_id?: unknown;
   readonly sub?: string;
+  /** Gatehouse: the id of the session (login) the token belongs to, as in `listSessions()`. */
+  readonly sid?: string;
   readonly [claim: string]: unknown;
 }
 

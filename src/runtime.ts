@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { AuditTrail } from './audit/audit-trail.js';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp } from './http/build-app.js';
@@ -13,6 +14,17 @@ import type { Store } from './store/store.js';
 import type { KeyRing } from './tokens/key-ring.js';
 import { VerifiedTokenCache } from './tokens/verified-token-cache.js';
 import { PasswordHasher } from './users/password-hasher.js';
+
+/** How often a process deletes audit events past their retention (each worker; the delete is idempotent). */
+const AUDIT_PRUNE_MS = 60 * 60_000;
+
+function pruneAuditEvents(store: Store, retentionMs: number, clock: () => number): NodeJS.Timeout {
+  const prune = setInterval(() => {
+    store.deleteAuditEventsBefore(clock() - retentionMs).catch(() => undefined);
+  }, AUDIT_PRUNE_MS);
+  prune.unref();
+  return prune;
+}
 
 /** How often a process re-reads the signing keys, so rotations reach every worker. */
 const KEY_RELOAD_MS = 60_000;
@@ -131,6 +143,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     iterations: config.argon2Iterations,
     parallelism: config.argon2Parallelism,
   });
+  const audit = new AuditTrail({ store, clock, onWriteState: outageReporter(logger, 'audit_write') });
+  const pruning = pruneAuditEvents(store, config.auditRetention * 1000, clock);
   const sessions: SessionContext = {
     store,
     config,
@@ -138,6 +152,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     cache: config.verifiedTokenCache ? new VerifiedTokenCache() : undefined,
     clock,
     randomUUID,
+    audit,
   };
   let draining = false;
   const app = await buildApp(
@@ -145,7 +160,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       config,
       store,
       sessions,
-      users: { store, hasher, clock, updateLastLogin: config.updateLastLogin, passwordMinLength: config.passwordMinLength },
+      users: { store, hasher, clock, updateLastLogin: config.updateLastLogin, passwordMinLength: config.passwordMinLength, audit },
       keys: () => ring,
       isDraining: () => draining,
       redis,
@@ -164,9 +179,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       closed ??= (async () => {
         draining = true;
         clearInterval(reload);
+        clearInterval(pruning);
         try {
           await app.close();
         } finally {
+          await audit.close();
           redis?.disconnect();
           await store.close();
           if (logger !== false) logger.flush();

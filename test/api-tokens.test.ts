@@ -11,7 +11,8 @@ for (const dialect of DIALECTS) {
   describe(`token API (${dialect})`, () => {
     let t: TestApp;
     before(async () => {
-      t = await startTestApp(dialect);
+      // Strict rotation (no grace), as simplejwt rotates: test/api-sessions.test.ts covers the grace.
+      t = await startTestApp(dialect, { rotationGrace: 0 });
     });
     after(async () => {
       await t?.close();

@@ -1,66 +1,21 @@
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import * as path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { spawnServer, testDistDir } from './support/spawn-server.js';
 import type { SpawnedServer } from './support/spawn-server.js';
+import {
+  callApi,
+  expectSignInRefused,
+  launchChromium,
+  LIFETIME_MS,
+  saveScreenshot,
+  signUp,
+  skipWithoutChromium,
+  startServer,
+  withLogs,
+} from './support/demo-page.js';
 
 // The demo page in Debian's chromium against the real server, with 3-second access tokens so
 // the automatic refresh happens during the test.
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.resolve(process.cwd(), 'test-artifacts');
-const PASSWORD = 'long enough password';
-const LIFETIME_MS = 3000;
-const missing = !existsSync(CHROMIUM);
-// In CI a missing browser is a failure (before() throws); on a laptop it is a skip with the fix.
-const skip = missing && process.env['CI'] === undefined ? `${CHROMIUM} not found: apt-get install -y chromium` : false;
-
-/** Distinct byte values in the decoded pixel rows of a PNG: a blank page has only a handful. */
-function pngByteVariety(png: Buffer): number {
-  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
-  const chunks: Buffer[] = [];
-  for (let offset = 8; offset < png.length; ) {
-    const length = png.readUInt32BE(offset);
-    const type = png.subarray(offset + 4, offset + 8).toString('latin1');
-    if (type === 'IDAT') chunks.push(png.subarray(offset + 8, offset + 8 + length));
-    offset += 12 + length;
-  }
-  return new Set(inflateSync(Buffer.concat(chunks))).size;
-}
-
-function startServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
-  return spawnServer({ GATEHOUSE_ACCESS_TOKEN_LIFETIME: `${LIFETIME_MS / 1000}s`, ...env });
-}
-
-/** Runs a scenario and, when it fails, shows what the server logged. */
-async function withLogs(server: SpawnedServer | undefined, run: (server: SpawnedServer) => Promise<void>): Promise<void> {
-  if (server === undefined) throw new Error('the server did not start');
-  try {
-    await run(server);
-  } catch (error) {
-    process.stderr.write(`server output:\n${server.logs()}\n`);
-    throw error;
-  }
-}
-
-async function signUp(page: Page, username: string): Promise<void> {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.locator('#who', { hasText: username }).waitFor();
-}
-
-async function callApi(page: Page): Promise<string> {
-  await page.getByRole('button', { name: 'Call /api/me/' }).click();
-  const status = page.locator('#api-status');
-  await status.filter({ hasText: /^\d{3}:/ }).waitFor();
-  return (await status.textContent()) ?? '';
-}
 
 /** Waits past the first access token's lifetime; the page must have refreshed and the API still answer. */
 async function expectCallAfterExpiry(page: Page): Promise<void> {
@@ -71,21 +26,15 @@ async function expectCallAfterExpiry(page: Page): Promise<void> {
 
 async function signOutAndExpectRefusal(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await page.getByLabel('Username').waitFor();
+  await page.getByLabel('Username', { exact: true }).waitFor();
   assert.match(await callApi(page), /^401:/, 'the API refuses the call after sign-out');
 }
 
-describe('browser: demo page', { skip }, () => {
+describe('browser: demo page', { skip: skipWithoutChromium }, () => {
   let browser: Browser;
 
   before(async () => {
-    if (missing) throw new Error(`${CHROMIUM} is missing; CI must install Debian's chromium (.ci/run does).`);
-    const page = path.join(testDistDir(), 'public', 'index.html');
-    if (!existsSync(page)) throw new Error(`${page} is missing: the demo page is built by node web/build.mjs (npm run build).`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -104,22 +53,14 @@ describe('browser: demo page', { skip }, () => {
           assert.match(await callApi(page), /^200:/);
           assert.match((await page.locator('#api-result').textContent()) ?? '', /"username": "alice"/);
 
-          await mkdir(ARTIFACTS, { recursive: true });
-          const screenshot = await page.screenshot({ fullPage: true });
-          await writeFile(path.join(ARTIFACTS, 'signed-in.png'), screenshot);
-          assert.ok(screenshot.length > 5000, 'the screenshot has content');
-          assert.ok(pngByteVariety(screenshot) > 32, 'the screenshot is not blank');
+          await saveScreenshot(page, 'signed-in');
           assert.ok(await page.getByRole('heading', { name: 'Signed in as alice' }).isVisible());
 
           await expectCallAfterExpiry(page);
 
           await signOutAndExpectRefusal(page);
 
-          await page.getByLabel('Username').fill('alice');
-          await page.getByLabel('Password').fill('not the password');
-          await page.getByRole('button', { name: 'Sign in' }).click();
-          await page.getByRole('alert').filter({ hasText: 'Wrong username or password.' }).waitFor();
-          assert.ok(await page.locator('#signed-in').isHidden());
+          await expectSignInRefused(page, 'alice', 'not the password');
         } finally {
           await context.close();
         }

@@ -76,6 +76,40 @@ for (const dialect of DIALECTS) {
       assert.match(table.stdout, /alice/);
     });
 
+    it('adds admins, grants and revokes the flag, and shows the audit trail of what it did', async () => {
+      assert.equal((await gatehouse(['migrate'], env)).code, 0);
+      const add = await gatehouse(['users', 'add', 'root-admin', '--admin', '--password-stdin'], env, 'admin-password-1\n');
+      assert.equal(add.code, 0, add.stderr);
+      assert.match(add.stdout, /Created admin user root-admin/);
+      assert.equal((await gatehouse(['users', 'add', 'carol', '--password-stdin'], env, 'carol-password-1\n')).code, 0);
+      const admins = async (): Promise<Record<string, boolean>> => {
+        const list = await gatehouse(['users', 'list', '--json'], env);
+        return Object.fromEntries((JSON.parse(list.stdout) as { username: string; is_admin: boolean }[]).map((u) => [u.username, u.is_admin]));
+      };
+      assert.equal((await admins())['root-admin'], true);
+      assert.equal((await admins())['carol'], false);
+      const on = await gatehouse(['users', 'admin', 'carol', 'on'], env);
+      assert.equal(on.code, 0, on.stderr);
+      assert.equal((await admins())['carol'], true);
+      assert.equal((await gatehouse(['users', 'admin', 'carol', 'off'], env)).code, 0);
+      assert.equal((await admins())['carol'], false);
+      const bad = await gatehouse(['users', 'admin', 'carol', 'maybe'], env);
+      assert.equal(bad.code, 1);
+
+      const trail = await gatehouse(['audit', '--user', 'carol', '--since', '1h', '--json'], env);
+      assert.equal(trail.code, 0, trail.stderr);
+      const events = JSON.parse(trail.stdout) as { event: string; username: string; actor_username: string; reason: string | null }[];
+      assert.deepEqual(events.map((e) => [e.event, e.reason]), [['admin_changed', 'revoked'], ['admin_changed', 'granted'], ['user_created', null]]);
+      assert.ok(events.every((e) => e.username === 'carol' && e.actor_username === 'cli'));
+      assert.ok(!trail.stdout.includes('carol-password-1'));
+      const table = await gatehouse(['audit', '--event', 'user_created'], env);
+      assert.equal(table.code, 0, table.stderr);
+      assert.match(table.stdout, /^TIME\tEVENT/);
+      assert.match(table.stdout, /user_created\tcarol/);
+      assert.equal((await gatehouse(['audit', '--since', 'soon'], env)).code, 1);
+      assert.equal((await gatehouse(['audit', '--event', 'made_up'], env)).code, 1);
+    });
+
     it('flushes expired refresh tokens', async () => {
       const flush = await gatehouse(['tokens', 'flush-expired'], env);
       assert.equal(flush.code, 0, flush.stderr);

@@ -9,6 +9,8 @@ import type { SpawnedServer } from './support/spawn-server.js';
 // same token revoke the session, so "still signed in" proves single flight end to end.
 
 const PASSWORD = 'long enough password';
+const NEW_PASSWORD = 'another long password';
+const AN_HOUR = 3_600_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('client against the real server', () => {
@@ -31,14 +33,50 @@ describe('client against the real server', () => {
     return created;
   }
 
-  async function code(promise: Promise<unknown>): Promise<string> {
+  async function failure(promise: Promise<unknown>): Promise<GatehouseClientError | undefined> {
     try {
       await promise;
     } catch (error) {
-      if (error instanceof GatehouseClientError) return error.code;
+      if (error instanceof GatehouseClientError) return error;
       throw error;
     }
-    return 'no error';
+    return undefined;
+  }
+
+  async function code(promise: Promise<unknown>): Promise<string> {
+    return (await failure(promise))?.code ?? 'no error';
+  }
+
+  function nextLogout(target: GatehouseClient): Promise<string> {
+    return new Promise((resolve) => {
+      const off = target.on('logout', ({ reason }) => {
+        off();
+        resolve(reason);
+      });
+    });
+  }
+
+  /**
+   * A new account signed in on the named devices, in that order. `ahead()` moves the first
+   * device's clock an hour on, so its next call refreshes first.
+   */
+  async function devices<const Name extends string>(
+    username: string,
+    names: readonly [Name, ...Name[]],
+  ): Promise<{ device: Record<Name, GatehouseClient>; ahead: () => void }> {
+    let offset = 0;
+    const device = {} as Record<Name, GatehouseClient>;
+    for (const name of names) device[name] = client(name === names[0] ? { clock: () => Date.now() + offset } : {});
+    await device[names[0]].register(username, PASSWORD);
+    for (const name of names) await device[name].login(username, PASSWORD);
+    return { device, ahead: () => (offset = AN_HOUR) };
+  }
+
+  /** `GET /api/me/` with a raw access token, as a resource server would see it. */
+  async function meStatus(token: string | null): Promise<number> {
+    const response = await fetch(`${server.baseUrl}/api/me/`, { headers: { Authorization: `Bearer ${token ?? ''}` } });
+    await response.arrayBuffer();
+    return response.status;
   }
 
   it('signs up, signs in and reads /api/me/; wrong password is no_active_account', async () => {
@@ -103,5 +141,132 @@ describe('client against the real server', () => {
     assert.equal(await code(phone.fetch('/api/me/')), 'token_not_valid');
     assert.equal(await phoneLoggedOut, 'expired');
     assert.equal(phone.isLoggedIn(), false);
+  });
+
+  it('GET /api/users/me/ answers what GET /api/me/ does (paths.me for a Djoser app)', async () => {
+    const { laptop } = (await devices('erin', ['laptop'])).device;
+    const djoser = client({ paths: { me: '/api/users/me/' } });
+    await djoser.login('erin', PASSWORD);
+    assert.deepEqual(await djoser.getUser(), await laptop.getUser());
+  });
+
+  it('changePassword keeps this device signed in, ends the others, and only the new password signs in', async () => {
+    const { device, ahead } = await devices('frank', ['laptop', 'phone']);
+    const { laptop, phone } = device;
+
+    const wrong = await failure(laptop.changePassword('not the password', NEW_PASSWORD));
+    assert.equal(wrong?.code, 'invalid');
+    assert.deepEqual(wrong?.fields, { current_password: ['Invalid password.'] });
+    const weak = await failure(laptop.changePassword(PASSWORD, 'short'));
+    assert.equal(weak?.code, 'invalid');
+    assert.deepEqual(Object.keys(weak?.fields ?? {}), ['new_password']);
+    const missing = await failure(laptop.changePassword(PASSWORD, undefined as unknown as string));
+    assert.deepEqual(missing?.fields, { new_password: ['This field is required.'] });
+
+    const phoneToken = await phone.getAccessToken();
+    const phoneLoggedOut = nextLogout(phone);
+    await laptop.changePassword(PASSWORD, NEW_PASSWORD);
+    // This login keeps working, its refresh token too (the clock jump forces a refresh).
+    assert.equal((await laptop.fetch('/api/me/')).status, 200);
+    ahead();
+    assert.equal((await laptop.fetch('/api/me/')).status, 200);
+    assert.ok(laptop.isLoggedIn());
+    // The other login ended at once: its access token is refused, then its refresh token.
+    assert.equal(await meStatus(phoneToken), 401);
+    assert.equal((await phone.fetch('/api/me/')).status, 401);
+    assert.equal(await phoneLoggedOut, 'expired');
+
+    assert.equal(await code(client().login('frank', PASSWORD)), 'no_active_account');
+    await client().login('frank', NEW_PASSWORD);
+  });
+
+  it('listSessions lists the live logins newest first and marks the caller\'s (its access token\'s sid)', async () => {
+    const { laptop, phone } = (await devices('grace', ['laptop', 'phone'])).device;
+    const seen = await laptop.listSessions();
+    assert.deepEqual(
+      seen.map((session) => [session.id, session.current]),
+      [
+        [phone.claims()?.sid, false],
+        [laptop.claims()?.sid, true],
+      ],
+    );
+    for (const session of seen) {
+      assert.ok(Number.isFinite(Date.parse(session.created_at)), session.created_at);
+      assert.ok(Number.isFinite(Date.parse(session.last_used_at)), session.last_used_at);
+      assert.ok(session.user_agent === null || typeof session.user_agent === 'string');
+      assert.ok(session.ip === null || session.ip.includes('127.0.0.1'), String(session.ip));
+    }
+    assert.deepEqual(
+      (await phone.listSessions()).map((session) => session.current),
+      [true, false],
+    );
+    const { other } = (await devices('heidi', ['other'])).device;
+    assert.equal((await other.listSessions()).length, 1, "another user's logins are not listed");
+  });
+
+  it('revokeSession ends another device at once; an unknown id or another user\'s is not_found', async () => {
+    const { laptop, phone } = (await devices('ivan', ['laptop', 'phone'])).device;
+    const phoneId = phone.claims()?.sid ?? '';
+    const phoneToken = await phone.getAccessToken();
+    const phoneLoggedOut = nextLogout(phone);
+    await laptop.revokeSession(phoneId);
+    assert.equal(await meStatus(phoneToken), 401, 'the access token is refused at once');
+    assert.equal((await phone.fetch('/api/me/')).status, 401);
+    assert.equal(await phoneLoggedOut, 'expired');
+    assert.deepEqual(
+      (await laptop.listSessions()).map((session) => [session.id, session.current]),
+      [[laptop.claims()?.sid, true]],
+    );
+
+    assert.equal(await code(laptop.revokeSession('no-such-session')), 'not_found');
+    const { stranger } = (await devices('judy', ['stranger'])).device;
+    const error = await failure(stranger.revokeSession(laptop.claims()?.sid ?? ''));
+    assert.equal(error?.code, 'not_found');
+    assert.equal(error?.status, 404);
+    assert.equal((await laptop.fetch('/api/me/')).status, 200, "a stranger cannot end someone else's login");
+  });
+
+  it('revokeSession of the caller\'s own session signs it out', async () => {
+    const { laptop } = (await devices('kate', ['laptop'])).device;
+    const token = await laptop.getAccessToken();
+    const loggedOut = nextLogout(laptop);
+    await laptop.revokeSession(laptop.claims()?.sid ?? '');
+    assert.equal(await loggedOut, 'user');
+    assert.equal(laptop.isLoggedIn(), false);
+    assert.equal(await meStatus(token), 401);
+  });
+
+  it('revokeOtherSessions ends every other device and keeps this one, refresh token included', async () => {
+    const { device, ahead } = await devices('leo', ['laptop', 'phone', 'tablet']);
+    const { laptop, phone, tablet } = device;
+    await laptop.revokeOtherSessions();
+    for (const other of [phone, tablet]) {
+      const loggedOut = nextLogout(other);
+      assert.equal((await other.fetch('/api/me/')).status, 401);
+      assert.equal(await loggedOut, 'expired');
+    }
+    ahead();
+    assert.equal((await laptop.fetch('/api/me/')).status, 200);
+    assert.equal((await laptop.listSessions()).length, 1);
+  });
+
+  it('deleteAccount checks the password, then every login ends and the account cannot sign in', async () => {
+    const { laptop, phone } = (await devices('mallory', ['laptop', 'phone'])).device;
+    const wrong = await failure(laptop.deleteAccount('not the password'));
+    assert.equal(wrong?.code, 'invalid');
+    assert.deepEqual(wrong?.fields, { current_password: ['Invalid password.'] });
+    assert.ok(laptop.isLoggedIn());
+
+    const laptopToken = await laptop.getAccessToken();
+    const phoneToken = await phone.getAccessToken();
+    const loggedOut = nextLogout(laptop);
+    await laptop.deleteAccount(PASSWORD);
+    assert.equal(await loggedOut, 'account_deleted');
+    assert.equal(laptop.isLoggedIn(), false);
+    assert.equal(await meStatus(laptopToken), 401);
+    assert.equal(await meStatus(phoneToken), 401);
+    assert.equal((await phone.fetch('/api/me/')).status, 401);
+    assert.equal(phone.isLoggedIn(), false);
+    assert.equal(await code(client().login('mallory', PASSWORD)), 'no_active_account');
   });
 });

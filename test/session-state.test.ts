@@ -24,7 +24,7 @@ const HOUR = 3_600_000;
 const unique = (prefix: string): string => `${prefix}-${randomUUID()}`;
 
 function stateOf(id: number, familyActive = true): AuthState {
-  const user: User = { id, username: `u${id}`, passwordHash: 'h', isActive: true, lastLogin: null, dateJoined: 0, customClaims: {} };
+  const user: User = { id, username: `u${id}`, passwordHash: 'h', isActive: true, lastLogin: null, dateJoined: 0, customClaims: {}, isAdmin: false };
   return { user, familyActive };
 }
 

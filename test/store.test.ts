@@ -37,7 +37,7 @@ function countOutcomes(results: readonly ConsumeResult[]): Record<string, number
 
 type ChildTask =
   | { readonly kind: 'migrate' }
-  | { readonly kind: 'consume'; readonly first: RefreshTokenRecord; readonly count: number; readonly now: number }
+  | { readonly kind: 'consume'; readonly first: RefreshTokenRecord; readonly count: number; readonly now: number; readonly graceMs?: number }
   | { readonly kind: 'deactivate'; readonly userId: number; readonly now: number }
   | { readonly kind: 'revokeFamily'; readonly familyId: string; readonly now: number };
 
@@ -64,8 +64,8 @@ process.stdin.once('data', async () => {
   } else {
     const { first, count, now } = task;
     const results = await Promise.all(Array.from({ length: count }, (_, i) => store.consumeRefreshToken(first.jti,
-      { ...first, jti: first.jti + '-' + process.pid + '-' + i, issuedAt: now }, now)));
-    outcomes = results.map((result) => result.outcome);
+      { ...first, jti: first.jti + '-' + process.pid + '-' + i, issuedAt: now }, now, { graceMs: task.graceMs ?? 0 })));
+    outcomes = results.map((result) => result.outcome === 'retried' ? 'retried:' + result.successor.jti : result.outcome);
   }
   await store.close();
   process.stdout.write(JSON.stringify({ pid: process.pid, outcomes }) + '\\n');
@@ -422,10 +422,48 @@ for (const dialect of DIALECTS) {
         assert.equal(states.filter((state) => state !== 'unknown').length, 1);
       });
 
+      it('within the grace, gives every other consumer in two processes the winner\'s one successor', async () => {
+        const user = await newUser();
+        const first = await newFamily(user);
+        const children = await runInChildProcesses(database, 2, { kind: 'consume', first, count: 10, now: NOW, graceMs: 10_000 });
+        const outcomes = children.flatMap((child) => child.outcomes);
+        assert.equal(outcomes.filter((outcome) => outcome === 'rotated').length, 1);
+        const retried = outcomes.filter((outcome) => outcome.startsWith('retried:'));
+        assert.equal(retried.length, 19);
+        assert.equal(new Set(retried).size, 1, 'one successor for all');
+        const successor = (retried[0] ?? '').slice('retried:'.length);
+        assert.equal(await store.refreshTokenState(successor, NOW), 'active');
+        const successorJtis = children.flatMap((child) => Array.from({ length: 10 }, (_, i) => `${first.jti}-${child.pid}-${i}`));
+        const states = await Promise.all(successorJtis.map((jti) => store.refreshTokenState(jti, NOW)));
+        assert.equal(states.filter((state) => state !== 'unknown').length, 1, 'never two children');
+      });
+
+      it('hands out a successor again only within the grace and while it is unused', async () => {
+        const user = await newUser();
+        const first = await newFamily(user);
+        const second = token(user, first.familyId, { issuedAt: NOW + 1 });
+        assert.equal((await store.consumeRefreshToken(first.jti, second, NOW + 1, { graceMs: 1000 })).outcome, 'rotated');
+        const again = await store.consumeRefreshToken(first.jti, token(user, first.familyId), NOW + 500, { graceMs: 1000 });
+        assert.deepEqual(again, { outcome: 'retried', token: first, successor: second });
+        // Strict callers (grace 0) see reuse at once; here, past the grace: reuse, family revoked.
+        const late = await store.consumeRefreshToken(first.jti, token(user, first.familyId), NOW + 1002, { graceMs: 1000 });
+        assert.equal(late.outcome, 'reused');
+        assert.equal(await store.refreshTokenState(second.jti, NOW + 1002), 'revoked');
+
+        const other = await newFamily(user);
+        const child = token(user, other.familyId, { issuedAt: NOW + 1 });
+        const grandchild = token(user, other.familyId, { issuedAt: NOW + 2 });
+        await store.consumeRefreshToken(other.jti, child, NOW + 1, { graceMs: 1000 });
+        await store.consumeRefreshToken(child.jti, grandchild, NOW + 2, { graceMs: 1000 });
+        const replay = await store.consumeRefreshToken(other.jti, token(user, other.familyId), NOW + 3, { graceMs: 1000 });
+        assert.equal(replay.outcome, 'reused', 'the successor was itself rotated');
+        assert.equal(await store.refreshTokenState(grandchild.jti, NOW + 3), 'revoked');
+      });
+
       it('never leaves two active tokens in a family, whatever the sequence of operations', async () => {
         // Mostly rotations (of any token issued so far, used or not), with occasional revocations.
         const operation = fc.oneof(
-          { arbitrary: fc.record({ kind: fc.constant('rotate' as const), pick: fc.nat() }), weight: 8 },
+          { arbitrary: fc.record({ kind: fc.constant('rotate' as const), pick: fc.nat(), grace: fc.boolean() }), weight: 8 },
           { arbitrary: fc.record({ kind: fc.constant('revokeToken' as const), pick: fc.nat() }), weight: 1 },
           { arbitrary: fc.record({ kind: fc.constant('revokeFamily' as const) }), weight: 1 },
           { arbitrary: fc.record({ kind: fc.constant('revokeUser' as const) }), weight: 1 },
@@ -440,9 +478,10 @@ for (const dialect of DIALECTS) {
               const now = NOW + step + 1;
               if (op.kind === 'rotate') {
                 const successor = token(user, first.familyId, { issuedAt: now });
-                const result = await store.consumeRefreshToken(issued[op.pick % issued.length] ?? '', successor, now);
+                const result = await store.consumeRefreshToken(issued[op.pick % issued.length] ?? '', successor, now, { graceMs: op.grace ? 5 : 0 });
                 if (result.outcome === 'rotated') issued.push(successor.jti);
                 else assert.equal(await store.refreshTokenState(successor.jti, now), 'unknown');
+                if (result.outcome === 'retried') assert.ok(issued.includes(result.successor.jti), 'only an issued successor is handed out again');
                 if (result.outcome === 'reused') revoked = true;
               } else if (op.kind === 'revokeToken') {
                 await store.revokeRefreshToken(issued[op.pick % issued.length] ?? '', now);

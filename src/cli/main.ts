@@ -8,6 +8,7 @@ import { dev } from '../server/dev.js';
 import { serve } from '../server/serve.js';
 import { integerFlag, parseArguments, type ParsedArguments } from './arguments.js';
 import { configExample } from './config-example.js';
+import { auditCommand } from './audit-command.js';
 import { keyCommand } from './key-commands.js';
 import { userCommand, withStore } from './user-commands.js';
 
@@ -18,20 +19,23 @@ Usage: gatehouse <command>
                                  production server (what npm start runs)
   dev                            development server with reload (not for production)
   migrate                        apply database migrations and make sure a signing key exists
-  users add <name> [--password-stdin]
+  users add <name> [--password-stdin] [--admin]
   users set-password <name> [--password-stdin]
   users deactivate|activate <name>
+  users admin <name> on|off      grant or revoke the admin API
   users list [--json]
   users claims <name> '<json object>'   custom claims for the user's access tokens (e.g. roles)
   users import <dumpdata.json>   import users from Django's 'manage.py dumpdata auth.user'
   keys list [--json]             signing keys with their state and dates
   keys rotate                    publish a new key now; it signs after GATEHOUSE_KEY_PREPUBLISH
   tokens flush-expired           delete expired refresh tokens (simplejwt's flushexpiredtokens)
+  audit [--user NAME] [--event EVENT] [--since DURATION] [--limit N] [--json]
+                                 the audit trail, newest first (e.g. --since 24h)
   config example                 print every setting (example.env)
 
 Settings come from GATEHOUSE_* environment variables (see example.env).`;
 
-const BOOLEAN_FLAGS = new Set(['password-stdin', 'json', 'help']);
+const BOOLEAN_FLAGS = new Set(['password-stdin', 'json', 'help', 'admin']);
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -75,6 +79,8 @@ async function run(argv: readonly string[]): Promise<void> {
       return userCommand(config, args, out);
     case 'keys':
       return keyCommand(config, args, out);
+    case 'audit':
+      return auditCommand(config, args, out);
     case 'tokens':
       if (action !== 'flush-expired') break;
       return withStore(config, async (store) => out(`Deleted ${await store.flushExpired(Date.now())} expired refresh tokens.`));

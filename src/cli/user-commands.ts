@@ -3,7 +3,8 @@ import { GatehouseError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store, User } from '../store/store.js';
 import { readFile } from 'node:fs/promises';
-import { createUser, setPassword } from '../users/create-user.js';
+import { AuditTrail } from '../audit/audit-trail.js';
+import { createUser, setActive, setPassword } from '../users/create-user.js';
 import { importDjangoUsers } from '../users/import-django-users.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import type { ParsedArguments } from './arguments.js';
@@ -11,14 +12,22 @@ import { readPassword } from './read-password.js';
 
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
-/** Opens the configured store, migrated, for one command. */
-export async function withStore<T>(config: Config, run: (store: Store) => Promise<T>): Promise<T> {
+/** What the command did is recorded in the audit trail as done by this actor. */
+export const CLI_ACTOR = { actorUsername: 'cli' } as const;
+
+/**
+ * Opens the configured store, migrated, for one command, with an audit trail whose events are
+ * written before the store closes.
+ */
+export async function withStore<T>(config: Config, run: (store: Store, audit: AuditTrail) => Promise<T>): Promise<T> {
   // A command may migrate a big database: a generous timeout, unlike a request's.
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, timeoutMs: COMMAND_TIMEOUT_MS });
+  const audit = new AuditTrail({ store, clock: Date.now });
   try {
     await store.migrate();
-    return await run(store);
+    return await run(store, audit);
   } finally {
+    await audit.close();
     await store.close();
   }
 }
@@ -38,40 +47,56 @@ function formatTime(epochMs: number | null): string {
   return epochMs === null ? '-' : new Date(epochMs).toISOString();
 }
 
-/** `gatehouse users add|set-password|deactivate|activate|list|claims|import`. */
+/** `on` or `off`, as `users admin NAME on|off` takes it. */
+function onOff(value: string | undefined): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new GatehouseError('invalid', 'usage: gatehouse users admin <name> on|off');
+}
+
+/** `gatehouse users add|set-password|deactivate|activate|admin|list|claims|import`. */
 export async function userCommand(config: Config, args: ParsedArguments, out: (line: string) => void): Promise<void> {
   const [, action, username] = args.positionals;
   const fromStdin = args.flags.get('password-stdin') === true;
-  const context = (store: Store) => ({ store, hasher: hasherFor(config), passwordMinLength: config.passwordMinLength, clock: Date.now });
+  const context = (store: Store, audit: AuditTrail) => ({ store, hasher: hasherFor(config), passwordMinLength: config.passwordMinLength, clock: Date.now, audit });
   switch (action) {
     case 'add':
-      return withStore(config, async (store) => {
+      return withStore(config, async (store, audit) => {
         if (username === undefined) throw new GatehouseError('invalid', 'a username is required');
-        const user = await createUser(context(store), username, await readPassword(fromStdin));
-        out(`Created user ${user.username} (id ${user.id}).`);
+        const isAdmin = args.flags.get('admin') === true;
+        const user = await createUser(context(store, audit), username, await readPassword(fromStdin), { ...CLI_ACTOR, isAdmin });
+        out(`Created ${isAdmin ? 'admin ' : ''}user ${user.username} (id ${user.id}).`);
       });
     case 'set-password':
-      return withStore(config, async (store) => {
+      return withStore(config, async (store, audit) => {
         const user = await existingUser(store, username);
-        await setPassword(context(store), user, await readPassword(fromStdin));
+        await setPassword(context(store, audit), user, await readPassword(fromStdin), CLI_ACTOR);
         out(`Password changed for ${user.username}; their sessions were revoked.`);
       });
     case 'deactivate':
     case 'activate':
-      return withStore(config, async (store) => {
+      return withStore(config, async (store, audit) => {
         const user = await existingUser(store, username);
-        await store.setUserActive(user.id, action === 'activate', Date.now());
+        await setActive(context(store, audit), user, action === 'activate', CLI_ACTOR);
         out(action === 'activate' ? `Activated ${user.username}.` : `Deactivated ${user.username}; their sessions were revoked.`);
+      });
+    case 'admin':
+      return withStore(config, async (store, audit) => {
+        const user = await existingUser(store, username);
+        const isAdmin = onOff(args.positionals[3]);
+        await store.setUserAdmin(user.id, isAdmin);
+        audit.record({ event: 'admin_changed', userId: user.id, username: user.username, reason: isAdmin ? 'granted' : 'revoked', ...CLI_ACTOR });
+        out(isAdmin ? `${user.username} is now an admin.` : `${user.username} is no longer an admin.`);
       });
     case 'list':
       return withStore(config, async (store) => {
         const users = await store.listUsers();
         if (args.flags.get('json') === true) {
-          out(JSON.stringify(users.map((u) => ({ id: u.id, username: u.username, is_active: u.isActive, last_login: formatTime(u.lastLogin), date_joined: formatTime(u.dateJoined) }))));
+          out(JSON.stringify(users.map((u) => ({ id: u.id, username: u.username, is_active: u.isActive, is_admin: u.isAdmin, last_login: formatTime(u.lastLogin), date_joined: formatTime(u.dateJoined) }))));
           return;
         }
-        out(['ID', 'USERNAME', 'ACTIVE', 'LAST LOGIN', 'JOINED'].join('\t'));
-        for (const u of users) out([u.id, u.username, u.isActive ? 'yes' : 'no', formatTime(u.lastLogin), formatTime(u.dateJoined)].join('\t'));
+        out(['ID', 'USERNAME', 'ACTIVE', 'ADMIN', 'LAST LOGIN', 'JOINED'].join('\t'));
+        for (const u of users) out([u.id, u.username, u.isActive ? 'yes' : 'no', u.isAdmin ? 'yes' : 'no', formatTime(u.lastLogin), formatTime(u.dateJoined)].join('\t'));
       });
     case 'claims':
       return withStore(config, async (store) => {
@@ -105,6 +130,6 @@ export async function userCommand(config: Config, args: ParsedArguments, out: (l
         }
       });
     default:
-      throw new GatehouseError('invalid', 'usage: gatehouse users add|set-password|deactivate|activate|list|claims|import …');
+      throw new GatehouseError('invalid', 'usage: gatehouse users add|set-password|deactivate|activate|admin|list|claims|import …');
   }
 }

@@ -30,6 +30,7 @@ export const SCHEMA = {
   accessTokenLifetime: duration('GATEHOUSE_ACCESS_TOKEN_LIFETIME', '5m', 1, 'Access token lifetime.'),
   refreshTokenLifetime: duration('GATEHOUSE_REFRESH_TOKEN_LIFETIME', '24h', 1, 'Refresh token lifetime.'),
   rotateRefreshTokens: flag('GATEHOUSE_ROTATE_REFRESH_TOKENS', true, 'Issue a new refresh token on every refresh and blacklist the old one (reuse revokes the login).'),
+  rotationGrace: duration('GATEHOUSE_ROTATION_GRACE', '10s', 0, 'A refresh token presented again this soon after its rotation, while its successor is unused, gets that same successor (concurrent tabs, retries) instead of revoking the login; 0 = strict.'),
   updateLastLogin: flag('GATEHOUSE_UPDATE_LAST_LOGIN', true, 'Record last_login on every login.'),
   algorithm: oneOf('GATEHOUSE_ALGORITHM', 'ES256', ALGORITHMS, 'Signing algorithm.'),
   signingKey: optionalText('GATEHOUSE_SIGNING_KEY', 'HMAC secret (HS*, at least the hash size in bytes) or private key as PEM or JWK; unset with an asymmetric algorithm = generated and kept in the database.', { secret: true }),
@@ -47,6 +48,8 @@ export const SCHEMA = {
   argon2Iterations: integer('GATEHOUSE_ARGON2_ITERATIONS', 2, 1, 100, 'argon2id time cost (OWASP: 2).'),
   argon2Parallelism: integer('GATEHOUSE_ARGON2_PARALLELISM', 1, 1, 16, 'argon2id lanes (OWASP: 1).'),
   loginRateLimit: rateLimit('GATEHOUSE_LOGIN_RATE_LIMIT', '20/1m', 'Login attempts per client address and username.'),
+
+  auditRetention: duration('GATEHOUSE_AUDIT_RETENTION', '90d', 1, 'How long audit events are kept.'),
 
   // HTTP
   bodyLimit: integer('GATEHOUSE_BODY_LIMIT', 65536, 1024, 10485760, 'Largest request body in bytes.'),

@@ -13,6 +13,8 @@ import { registerRateLimits } from './rate-limits.js';
 import { CSRF_HEADER } from './refresh-cookie.js';
 import { requestIdGenerator } from './request-id.js';
 import { logEachRequest, requestRecorder, type Loggers } from './request-log.js';
+import { accountRoutes } from './routes/account-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
@@ -92,6 +94,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
 
   tokenRoutes(app, ctx);
   userRoutes(app, ctx);
+  accountRoutes(app, ctx);
+  adminRoutes(app, ctx);
   healthRoutes(app, ctx);
   oauthRoutes(app, ctx);
   await serveWebPage(app, config.webDir);

@@ -17,7 +17,8 @@ export async function registerRateLimits(app: FastifyInstance, redis: Redis | un
   });
 }
 
-function usernameOf(request: FastifyRequest): string {
+/** The username a request tried, lower-cased and cut to Django's maximum length. */
+export function usernameOf(request: FastifyRequest): string {
   const body = request.body;
   const username = typeof body === 'object' && body !== null && 'username' in body ? body.username : undefined;
   return typeof username === 'string' ? username.toLowerCase().slice(0, 150) : '';
@@ -28,12 +29,18 @@ function usernameOf(request: FastifyRequest): string {
  * guess many passwords for one account and one busy NAT does not lock out everyone.
  * Returns undefined when the limit is off (`0`).
  */
-export function limitByAddressAndUsername(app: FastifyInstance, limit: RateLimit, group: string): preHandlerAsyncHookHandler | undefined {
+export function limitByAddressAndUsername(
+  app: FastifyInstance,
+  limit: RateLimit,
+  group: string,
+  onRefused?: (request: FastifyRequest, username: string) => void,
+): preHandlerAsyncHookHandler | undefined {
   if (limit.max === 0) return undefined;
   return app.rateLimit({
     max: limit.max,
     timeWindow: limit.windowSeconds * 1000,
     groupId: group,
     keyGenerator: (request) => `${group}|${request.ip}|${usernameOf(request)}`,
+    ...(onRefused === undefined ? {} : { onExceeded: (request: FastifyRequest) => onRefused(request, usernameOf(request)) }),
   });
 }

@@ -1,3 +1,4 @@
+import type { AuditRecorder } from '../audit/audit-trail.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import type { KeyRing } from '../tokens/key-ring.js';
@@ -13,6 +14,8 @@ export interface SessionContext {
   /** Epoch milliseconds. */
   readonly clock: () => number;
   readonly randomUUID: () => string;
+  /** Where session events (logins, refreshes, logouts, reuse) are recorded. */
+  readonly audit: AuditRecorder;
 }
 
 export interface TokenPair {

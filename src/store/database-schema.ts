@@ -11,6 +11,7 @@ export interface DatabaseSchema {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   gatehouse_locks: LocksTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface UsersTable {
@@ -21,6 +22,7 @@ export interface UsersTable {
   last_login: number | null;
   date_joined: number;
   custom_claims: string;
+  is_admin: Generated<number>;
 }
 
 export interface RefreshFamiliesTable {
@@ -29,6 +31,9 @@ export interface RefreshFamiliesTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  last_used_at: number | null;
+  user_agent: string | null;
+  ip: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -39,6 +44,8 @@ export interface RefreshTokensTable {
   expires_at: number;
   used_at: number | null;
   revoked_at: number | null;
+  /** The successor's jti, once this token was rotated. */
+  replaced_by: string | null;
 }
 
 export interface SigningKeysTable {
@@ -56,4 +63,18 @@ export interface LocksTable {
   name: string;
   holder: string;
   acquired_at: number;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  event: string;
+  user_id: number | null;
+  username: string | null;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  actor_id: number | null;
+  actor_username: string | null;
+  reason: string | null;
 }

@@ -1,4 +1,4 @@
-import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import { GatehouseError } from '../errors.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { isUniqueViolation } from './database-errors.js';
@@ -7,10 +7,20 @@ import type { RunWithNamedLock } from './named-lock.js';
 import { precompiled } from './precompiled-query.js';
 import type { SessionStateView } from './session-state-view.js';
 import { NOT_NOW, type SyncReads } from './sqlite/sync-reads.js';
-import { refreshTokenFromRow, signingKeyFromRow, toBoolean, toNullableNumber, toNumber, userFromRow } from './row-mappers.js';
+import {
+  auditEventFromRow,
+  refreshTokenFromRow,
+  sessionFromRow,
+  signingKeyFromRow,
+  toBoolean,
+  toNullableNumber,
+  toNumber,
+  userFromRow,
+} from './row-mappers.js';
 import { migrationsApplied, runMigrations } from './run-migrations.js';
 import type {
   AuthState,
+  ClientInfo,
   ConsumeResult,
   NewUser,
   RefreshTokenRecord,
@@ -63,10 +73,10 @@ function hotQueries(db: Kysely<DatabaseSchema>) {
      * caller flip used_at from NULL, and only while the token and its family are live.
      */
     markUsed: precompiled(
-      (jti: string, now: number) =>
+      (jti: string, now: number, successorJti: string | null) =>
         db
           .updateTable('refresh_tokens')
-          .set({ used_at: now })
+          .set({ used_at: now, replaced_by: successorJti })
           .where('refresh_tokens.jti', '=', jti)
           .where('refresh_tokens.used_at', 'is', null)
           .where('refresh_tokens.revoked_at', 'is', null)
@@ -81,7 +91,7 @@ function hotQueries(db: Kysely<DatabaseSchema>) {
             ),
           )
           .returning(['jti', 'family_id', 'user_id', 'issued_at', 'expires_at']),
-      [S1, N1],
+      [S1, N1, S2],
     ),
 
     insertToken: precompiled(
@@ -112,6 +122,7 @@ function hotQueries(db: Kysely<DatabaseSchema>) {
             'refresh_tokens.expires_at',
             'refresh_tokens.used_at',
             'refresh_tokens.revoked_at',
+            'refresh_tokens.replaced_by',
             'refresh_families.revoked_at as family_revoked_at',
           ])
           .where('refresh_tokens.jti', '=', jti),
@@ -141,6 +152,18 @@ function stateOf(row: TokenStateRow | undefined, now: number): RefreshTokenState
   return 'active';
 }
 
+/** Revokes every still-live family of a user except one; returns how many. */
+async function revokeOthersIn(db: Db, userId: number, keepFamilyId: string, now: number): Promise<number> {
+  const result = await db
+    .updateTable('refresh_families')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '<>', keepFamilyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /**
  * Revokes the still-live families of one family id or of one user; already revoked keep their
  * time. Returns the owner's id when a family was revoked.
@@ -157,8 +180,45 @@ function authStateFromRow(row: Readonly<Record<string, unknown>> | undefined): A
   return { user: userFromRow(row), familyActive: toBoolean(row.family_active) };
 }
 
-function familyValues(first: RefreshTokenRecord) {
-  return { id: first.familyId, user_id: first.userId, created_at: first.issuedAt, expires_at: first.expiresAt, revoked_at: null };
+/** A user agent is whatever a client sends: kept to a readable length. */
+const USER_AGENT_LIMIT = 512;
+
+function clientValues(client: ClientInfo | undefined) {
+  return { user_agent: client?.userAgent?.slice(0, USER_AGENT_LIMIT) ?? null, ip: client?.ip ?? null };
+}
+
+function familyValues(first: RefreshTokenRecord, client?: ClientInfo) {
+  return {
+    id: first.familyId,
+    user_id: first.userId,
+    created_at: first.issuedAt,
+    expires_at: first.expiresAt,
+    revoked_at: null,
+    last_used_at: first.issuedAt,
+    ...clientValues(client),
+  };
+}
+
+/**
+ * Within the grace after its rotation, a used token's successor, if that successor is still
+ * live and unused (it may be handed out again); undefined otherwise (the replay is reuse).
+ */
+async function successorWithinGrace(db: Db, queries: HotQueries, row: TokenStateRow, now: number, graceMs: number): Promise<RefreshTokenRecord | undefined> {
+  const usedAt = toNullableNumber(row.used_at);
+  if (graceMs <= 0 || usedAt === null || now - usedAt > graceMs || row.replaced_by === null) return undefined;
+  if (toNullableNumber(row.revoked_at) !== null || toNullableNumber(row.family_revoked_at) !== null) return undefined;
+  const child = await loadTokenState(db, queries, row.replaced_by);
+  return child !== undefined && stateOf(child, now) === 'active' ? refreshTokenFromRow(child) : undefined;
+}
+
+/** The live families of a user, as sessions: not revoked, not expired. */
+function liveFamilies(db: Db, userId: number, now: number) {
+  return db
+    .selectFrom('refresh_families')
+    .select(['id', 'user_id', 'created_at', 'expires_at', 'last_used_at', 'user_agent', 'ip'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now);
 }
 
 /** What a dialect adds to the shared queries. */
@@ -243,6 +303,7 @@ export function createKyselyStore(
             last_login: user.lastLogin ?? null,
             date_joined: user.dateJoined,
             custom_claims: JSON.stringify(user.customClaims ?? {}),
+            is_admin: user.isAdmin === true ? 1 : 0,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -272,7 +333,9 @@ export function createKyselyStore(
     async setPasswordHash(userId, passwordHash, options) {
       await db.transaction().execute(async (trx) => {
         await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
-        if (options.revokeSessions) await revokeFamiliesIn(trx, { userId }, options.now);
+        if (!options.revokeSessions) return;
+        if (options.keepFamilyId === undefined) await revokeFamiliesIn(trx, { userId }, options.now);
+        else await revokeOthersIn(trx, userId, options.keepFamilyId, options.now);
       });
       changedHere(userId);
     },
@@ -290,6 +353,23 @@ export function createKyselyStore(
       changedHere(userId);
     },
 
+    async setUserAdmin(userId, isAdmin) {
+      await db.updateTable('users').set({ is_admin: isAdmin ? 1 : 0 }).where('id', '=', userId).execute();
+      changedHere(userId);
+    },
+
+    async searchUsers({ search, limit, offset }) {
+      let matching = db.selectFrom('users');
+      if (search !== undefined && search !== '') {
+        // LIKE's own wildcards in the search text are matched literally.
+        const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        matching = matching.where(sql<string>`lower(username)`, 'like', sql<string>`${pattern} escape '\\'`);
+      }
+      const counted = await matching.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirst();
+      const rows = await matching.selectAll().orderBy('id').limit(limit).offset(offset).execute();
+      return { count: toNumber(counted?.count ?? 0), users: rows.map(userFromRow) };
+    },
+
     async setCustomClaims(userId, claims) {
       await db.updateTable('users').set({ custom_claims: JSON.stringify(claims) }).where('id', '=', userId).execute();
       changedHere(userId);
@@ -297,9 +377,9 @@ export function createKyselyStore(
 
     // Refresh tokens and families
 
-    async startFamily(first) {
+    async startFamily(first, client) {
       await db.transaction().execute(async (trx) => {
-        await trx.insertInto('refresh_families').values(familyValues(first)).execute();
+        await trx.insertInto('refresh_families').values(familyValues(first, client)).execute();
         await insertToken(trx, queries, first);
       });
     },
@@ -315,9 +395,9 @@ export function createKyselyStore(
       });
     },
 
-    async consumeRefreshToken(jti, successor, now): Promise<ConsumeResult> {
+    async consumeRefreshToken(jti, successor, now, options = {}): Promise<ConsumeResult> {
       const result = await db.transaction().execute(async (trx): Promise<ConsumeResult> => {
-        const won = (await trx.executeQuery(queries.markUsed(jti, now))).rows[0];
+        const won = (await trx.executeQuery(queries.markUsed(jti, now, successor?.jti ?? null))).rows[0];
         if (won !== undefined) {
           const token = refreshTokenFromRow(won);
           if (successor !== undefined) {
@@ -327,12 +407,19 @@ export function createKyselyStore(
             }
             await insertToken(trx, queries, successor);
           }
+          await trx
+            .updateTable('refresh_families')
+            .set({ last_used_at: now, ...(options.client === undefined ? {} : clientValues(options.client)) })
+            .where('id', '=', token.familyId)
+            .execute();
           return { outcome: 'rotated', token };
         }
 
         const row = await loadTokenState(trx, queries, jti);
         if (row === undefined) return { outcome: 'unknown' };
         if (toNullableNumber(row.used_at) !== null) {
+          const again = await successorWithinGrace(trx, queries, row, now, options.graceMs ?? 0);
+          if (again !== undefined) return { outcome: 'retried', token: refreshTokenFromRow(row), successor: again };
           // A rotated token came back: someone holds a copy, so end the whole session.
           await revokeFamiliesIn(trx, { familyId: row.family_id }, now);
           return { outcome: 'reused', token: refreshTokenFromRow(row) };
@@ -373,6 +460,70 @@ export function createKyselyStore(
     async revokeAllForUser(userId, now) {
       await revokeFamiliesIn(db, { userId }, now);
       changedHere(userId);
+    },
+
+    async listSessions(userId, now) {
+      const rows = await liveFamilies(db, userId, now).orderBy('created_at', 'desc').orderBy('id').execute();
+      return rows.map(sessionFromRow);
+    },
+
+    async revokeSession(familyId, now, ownerId) {
+      let live = db
+        .updateTable('refresh_families')
+        .set({ revoked_at: now })
+        .where('id', '=', familyId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now);
+      if (ownerId !== undefined) live = live.where('user_id', '=', ownerId);
+      const row = await live.returning(['id', 'user_id', 'created_at', 'expires_at', 'last_used_at', 'user_agent', 'ip']).executeTakeFirst();
+      const session = row === undefined ? undefined : sessionFromRow(row);
+      changedHere(session?.userId);
+      return session;
+    },
+
+    async revokeOtherSessions(userId, keepFamilyId, now) {
+      const count = await revokeOthersIn(db, userId, keepFamilyId, now);
+      changedHere(userId);
+      return count;
+    },
+
+    // Audit trail
+
+    async recordAuditEvents(events) {
+      if (events.length === 0) return;
+      await db
+        .insertInto('audit_events')
+        .values(
+          events.map((event) => ({
+            at: event.at,
+            event: event.event,
+            user_id: event.userId ?? null,
+            // Events that know only the user id get the name as it is now.
+            username:
+              event.username ?? (event.userId == null ? null : sql<string>`(select username from users where id = ${event.userId})`),
+            session_id: event.sessionId ?? null,
+            ip: event.ip ?? null,
+            user_agent: event.userAgent?.slice(0, USER_AGENT_LIMIT) ?? null,
+            actor_id: event.actorId ?? null,
+            actor_username: event.actorUsername ?? null,
+            reason: event.reason ?? null,
+          })),
+        )
+        .execute();
+    },
+
+    async listAuditEvents(filter) {
+      let query = db.selectFrom('audit_events').selectAll();
+      if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+      if (filter.event !== undefined) query = query.where('event', '=', filter.event);
+      if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+      return rows.map(auditEventFromRow);
+    },
+
+    async deleteAuditEventsBefore(before) {
+      const result = await db.deleteFrom('audit_events').where('at', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async authState(userId, familyId, _now) {

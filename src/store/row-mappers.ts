@@ -1,4 +1,4 @@
-import type { RefreshTokenRecord, StoredSigningKey, User } from './store.js';
+import type { RefreshTokenRecord, SessionRecord, StoredAuditEvent, StoredSigningKey, User } from './store.js';
 
 /** Rows are `unknown` at the boundary: `pg` may return BIGINT as text, SQLite returns numbers. */
 type Row = Readonly<Record<string, unknown>>;
@@ -34,6 +34,40 @@ export function userFromRow(row: Row): User {
     lastLogin: toNullableNumber(row['last_login']),
     dateJoined: toNumber(row['date_joined']),
     customClaims: parseClaims(row['custom_claims']),
+    isAdmin: toBoolean(row['is_admin']),
+  };
+}
+
+function toNullableText(value: unknown): string | null {
+  return value === null || value === undefined ? null : toText(value);
+}
+
+export function sessionFromRow(row: Row): SessionRecord {
+  const createdAt = toNumber(row['created_at']);
+  return {
+    id: toText(row['id']),
+    userId: toNumber(row['user_id']),
+    createdAt,
+    lastUsedAt: toNullableNumber(row['last_used_at']) ?? createdAt,
+    expiresAt: toNumber(row['expires_at']),
+    userAgent: toNullableText(row['user_agent']),
+    ip: toNullableText(row['ip']),
+  };
+}
+
+export function auditEventFromRow(row: Row): StoredAuditEvent {
+  return {
+    id: toNumber(row['id']),
+    at: toNumber(row['at']),
+    event: toText(row['event']),
+    userId: toNullableNumber(row['user_id']),
+    username: toNullableText(row['username']),
+    sessionId: toNullableText(row['session_id']),
+    ip: toNullableText(row['ip']),
+    userAgent: toNullableText(row['user_agent']),
+    actorId: toNullableNumber(row['actor_id']),
+    actorUsername: toNullableText(row['actor_username']),
+    reason: toNullableText(row['reason']),
   };
 }
 

@@ -14,6 +14,8 @@ export interface User {
   readonly dateJoined: number;
   /** Extra claims written into this user's tokens (for example roles); a JSON object. */
   readonly customClaims: Readonly<Record<string, unknown>>;
+  /** May use the admin API (checked against the database on every admin call). */
+  readonly isAdmin: boolean;
 }
 
 export interface NewUser {
@@ -23,6 +25,50 @@ export interface NewUser {
   readonly dateJoined: number;
   readonly lastLogin?: number | null;
   readonly customClaims?: Readonly<Record<string, unknown>>;
+  readonly isAdmin?: boolean;
+}
+
+/** Where a login is used from: recorded at login, updated at each refresh. */
+export interface ClientInfo {
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+}
+
+/** One live login (a refresh family), as its owner and admins see it. */
+export interface SessionRecord extends ClientInfo {
+  readonly id: string;
+  readonly userId: number;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly expiresAt: number;
+}
+
+/** One entry of the audit trail. Never a password, token or hash. */
+export interface AuditEvent {
+  readonly at: number;
+  readonly event: string;
+  readonly userId?: number | null;
+  readonly username?: string | null;
+  readonly sessionId?: string | null;
+  readonly ip?: string | null;
+  readonly userAgent?: string | null;
+  /** The admin (or `cli`) who acted, for admin actions. */
+  readonly actorId?: number | null;
+  readonly actorUsername?: string | null;
+  /** Why, where the event has a reason (a failed login's). */
+  readonly reason?: string | null;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  readonly id: number;
+}
+
+export interface AuditFilter {
+  readonly userId?: number;
+  readonly event?: string;
+  /** Epoch ms: events at or after. */
+  readonly since?: number;
+  readonly limit: number;
 }
 
 /** One issued refresh token. A family is every refresh token descending from one login. */
@@ -37,6 +83,8 @@ export interface RefreshTokenRecord {
 /**
  * What happened when a refresh token was presented for rotation.
  * - `rotated`: this caller won; the token is now used and `successor` (if given) is recorded.
+ * - `retried`: the token was rotated less than the grace ago and its successor is still unused:
+ *   the caller gets that same successor (a retry, or a concurrent request of the same client).
  * - `reused`: the token had already been rotated; its whole family is now revoked (theft).
  * - `revoked`: the token or its family was blacklisted (logout, password change, reuse).
  * - `expired`: past its expiry.
@@ -44,6 +92,7 @@ export interface RefreshTokenRecord {
  */
 export type ConsumeResult =
   | { readonly outcome: 'rotated'; readonly token: RefreshTokenRecord }
+  | { readonly outcome: 'retried'; readonly token: RefreshTokenRecord; readonly successor: RefreshTokenRecord }
   | { readonly outcome: 'reused'; readonly token: RefreshTokenRecord }
   | { readonly outcome: 'revoked' | 'expired' | 'unknown' };
 
@@ -89,8 +138,14 @@ export interface Store {
   findUserById(id: number): Promise<User | undefined>;
   findUserByUsername(username: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
-  /** Replaces the hash. With `revokeSessions`, every refresh family of the user is revoked in the same transaction. */
-  setPasswordHash(userId: number, passwordHash: string, options: { revokeSessions: boolean; now: number }): Promise<void>;
+  /**
+   * Replaces the hash. With `revokeSessions`, every refresh family of the user is revoked in the
+   * same transaction, except `keepFamilyId` if given (the login that changed the password).
+   */
+  setPasswordHash(userId: number, passwordHash: string, options: { revokeSessions: boolean; keepFamilyId?: string; now: number }): Promise<void>;
+  setUserAdmin(userId: number, isAdmin: boolean): Promise<void>;
+  /** Users whose name contains `search` (case-insensitive), by id, one page, with the total. */
+  searchUsers(query: { search?: string; limit: number; offset: number }): Promise<{ count: number; users: User[] }>;
   /** Deactivating also revokes every family of the user, in one transaction. */
   setUserActive(userId: number, isActive: boolean, now: number): Promise<void>;
   recordLogin(userId: number, now: number): Promise<void>;
@@ -99,15 +154,17 @@ export interface Store {
   // Refresh tokens and their families (sessions)
 
   /** Starts a family (a login) and records its first refresh token, atomically. */
-  startFamily(first: RefreshTokenRecord): Promise<void>;
+  startFamily(first: RefreshTokenRecord, client?: ClientInfo): Promise<void>;
   /** Records a refresh token issued without rotation being involved. */
   recordRefreshToken(token: RefreshTokenRecord): Promise<void>;
   /**
    * Marks the refresh token `jti` used and records `successor` in its family, atomically.
    * Under concurrency exactly one caller for a given `jti` gets `rotated`; every other caller
-   * gets `reused` (and the family is revoked) or `revoked`. Never two valid successors.
+   * gets `retried` (within `graceMs` of the rotation, while the successor is unused: the same
+   * successor), `reused` (and the family is revoked) or `revoked`. Never two valid successors.
+   * The winner records `client` as where the login was last used.
    */
-  consumeRefreshToken(jti: string, successor: RefreshTokenRecord | undefined, now: number): Promise<ConsumeResult>;
+  consumeRefreshToken(jti: string, successor: RefreshTokenRecord | undefined, now: number, options?: { graceMs?: number; client?: ClientInfo }): Promise<ConsumeResult>;
   /**
    * The state of one refresh token (and its family). When several apply, `revoked` (token or
    * family) wins over `used`, and `used` over `expired`.
@@ -119,6 +176,15 @@ export interface Store {
   revokeFamily(familyId: string, now: number): Promise<void>;
   /** Revokes every family of a user (logout everywhere, password change). */
   revokeAllForUser(userId: number, now: number): Promise<void>;
+  /** The user's live logins, newest first. */
+  listSessions(userId: number, now: number): Promise<SessionRecord[]>;
+  /**
+   * Revokes one live login; with `ownerId`, only if it is that user's. Returns the login as it
+   * was, or undefined when there is no such live login (for that owner).
+   */
+  revokeSession(familyId: string, now: number, ownerId?: number): Promise<SessionRecord | undefined>;
+  /** Revokes every live login of the user but `keepFamilyId`; returns how many. */
+  revokeOtherSessions(userId: number, keepFamilyId: string, now: number): Promise<number>;
   /**
    * What an access-token check needs: the user and whether the family (`sid` claim) is still
    * live; `familyActive` is false when revoked or unknown. A store opened with a session-state
@@ -135,6 +201,15 @@ export interface Store {
   authStateNow?(userId: number, familyId: string): AuthState | undefined;
   /** Deletes refresh tokens and families expired before `now`; returns how many tokens went. */
   flushExpired(now: number): Promise<number>;
+
+  // Audit trail
+
+  /** Appends events (one statement for a batch). */
+  recordAuditEvents(events: readonly AuditEvent[]): Promise<void>;
+  /** Matching events, newest first. */
+  listAuditEvents(filter: AuditFilter): Promise<StoredAuditEvent[]>;
+  /** Deletes events older than `before`; returns how many. */
+  deleteAuditEventsBefore(before: number): Promise<number>;
 
   // Signing keys
 

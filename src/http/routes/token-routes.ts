@@ -8,6 +8,7 @@ import type { TokenPair } from '../../sessions/session-context.js';
 import { startSession } from '../../sessions/start-session.js';
 import { authenticateUser } from '../../users/authenticate-user.js';
 import type { AppContext } from '../app-context.js';
+import { clientInfo } from '../client-info.js';
 import { limitByAddressAndUsername } from '../rate-limits.js';
 import { requireStrings } from '../read-fields.js';
 import { refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
@@ -24,12 +25,15 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.send({ access: pair.access });
   }
 
-  const loginLimit = limitByAddressAndUsername(app, config.loginRateLimit, 'login');
+  const loginLimit = limitByAddressAndUsername(app, config.loginRateLimit, 'login', (request, username) =>
+    ctx.sessions.audit.record({ event: 'login_failed', username, reason: 'rate_limited', client: clientInfo(request) }),
+  );
   app.post('/api/token/', { ...(loginLimit ? { preHandler: loginLimit } : {}) }, async (request, reply) => {
     const { username, password } = requireStrings(request.body, ['username', 'password']);
     let pair: TokenPair;
     try {
-      pair = await startSession(ctx.sessions, await authenticateUser(ctx.users, username, password));
+      const client = clientInfo(request);
+      pair = await startSession(ctx.sessions, await authenticateUser(ctx.users, username, password, client), client);
     } catch (error) {
       if (isGatehouseError(error) && error.code === 'no_active_account') countLogin('failure');
       throw error;
@@ -40,7 +44,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/token/refresh/', async (request, reply) => {
     try {
-      const pair = await rotateRefreshToken(ctx.sessions, refreshTokenOf(request, config));
+      const pair = await rotateRefreshToken(ctx.sessions, refreshTokenOf(request, config), clientInfo(request));
       countRefresh('success');
       return sendPair(reply, pair);
     } catch (error) {
@@ -56,14 +60,14 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.post('/api/token/blacklist/', async (request, reply) => {
-    await blacklistRefreshToken(ctx.sessions, refreshTokenOf(request, config));
+    await blacklistRefreshToken(ctx.sessions, refreshTokenOf(request, config), clientInfo(request));
     if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
     return reply.send({});
   });
 
   app.post('/api/token/logout-all/', async (request, reply) => {
     const { user } = await requireAccessToken(ctx.sessions, request);
-    await revokeAllSessions(ctx.sessions, user.id);
+    await revokeAllSessions(ctx.sessions, user, clientInfo(request));
     if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
     return reply.send({});
   });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { GatehouseError } from '../../errors.js';
 import { createUser } from '../../users/create-user.js';
 import type { AppContext } from '../app-context.js';
+import { clientInfo } from '../client-info.js';
 import { limitByAddressAndUsername } from '../rate-limits.js';
 import { requireStrings } from '../read-fields.js';
 import { requireAccessToken } from '../require-access-token.js';
@@ -18,7 +19,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/api/users/', { ...(registerLimit ? { preHandler: registerLimit } : {}) }, async (request, reply) => {
     if (!ctx.config.registration) throw new GatehouseError('registration_closed', 'Registration is closed on this server.');
     const { username, password } = requireStrings(request.body, ['username', 'password']);
-    const user = await createUser(ctx.users, username, password);
+    const user = await createUser(ctx.users, username, password, { client: clientInfo(request) });
     return reply.code(201).send({ id: user.id, username: user.username });
   });
 }

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as sessionChangeNotify from './0002-session-change-notify.js';
+import * as sessionsAdminAudit from './0003-sessions-admin-audit.js';
 
 /**
  * Every migration, by name, in the order they apply. A static record (not a folder scan) so the
@@ -12,4 +13,5 @@ import * as sessionChangeNotify from './0002-session-change-notify.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': initial,
   '0002-session-change-notify': sessionChangeNotify,
+  '0003-sessions-admin-audit': sessionsAdminAudit,
 });
