@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { AuditTrail } from './audit/audit-trail.js';
+import { AuditTrail, NO_AUDIT } from './audit/audit-trail.js';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp } from './http/build-app.js';
@@ -143,7 +143,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     iterations: config.argon2Iterations,
     parallelism: config.argon2Parallelism,
   });
-  const audit = new AuditTrail({ store, clock, onWriteState: outageReporter(logger, 'audit_write') });
+  const audit = config.audit ? new AuditTrail({ store, clock, onWriteState: outageReporter(logger, 'audit_write') }) : NO_AUDIT;
   const pruning = pruneAuditEvents(store, config.auditRetention * 1000, clock);
   const sessions: SessionContext = {
     store,

@@ -407,6 +407,24 @@ for (const dialect of DIALECTS) {
         assert.equal((await t.request('GET', '/api/admin/audit/?since=yesterday-ish', undefined, bearer(admin.access))).statusCode, 400);
       });
 
+      it('records nothing with GATEHOUSE_AUDIT=off', async () => {
+        const quiet = await startTestApp(dialect, { audit: false });
+        try {
+          const username = unique('quiet');
+          assert.equal((await quiet.request('POST', '/api/users/', { username, password: PASSWORD })).statusCode, 201);
+          await quiet.login(username, PASSWORD);
+          await quiet.runtime.close();
+          const store = await openStore({ databaseUrl: quiet.config.databaseUrl, dataDir: quiet.config.dataDir });
+          try {
+            assert.deepEqual(await store.listAuditEvents({ limit: 10 }), []);
+          } finally {
+            await store.close();
+          }
+        } finally {
+          await quiet.close();
+        }
+      });
+
       it('records a rate-limited login as a failed one', async () => {
         const limited = await startTestApp(dialect, { loginRateLimit: { max: 2, windowSeconds: 60 } });
         try {

@@ -643,6 +643,31 @@ for (const dialect of DIALECTS) {
       });
     });
 
+    describe('audit events', () => {
+      it('records a batch, fills in the username, filters newest first, and deletes past retention', async () => {
+        const user = await newUser();
+        const base = NOW - 10 * HOUR;
+        await store.recordAuditEvents([
+          { at: base, event: 'user_created', userId: user.id, username: user.username, actorUsername: 'cli' },
+          { at: base + 1, event: 'login_failed', userId: user.id, reason: 'wrong_password', ip: '203.0.113.7', userAgent: 'x'.repeat(600) },
+          { at: base + 2, event: 'login_succeeded', userId: user.id, sessionId: 'f1' },
+          { at: base + 3, event: 'login_failed', username: 'nobody-at-all', reason: 'unknown_user' },
+        ]);
+        const mine = await store.listAuditEvents({ userId: user.id, limit: 10 });
+        assert.deepEqual(mine.map((e) => e.event), ['login_succeeded', 'login_failed', 'user_created']);
+        assert.ok(mine.every((e) => e.username === user.username), 'the name is filled in from the user id');
+        assert.equal(mine[1]?.ip, '203.0.113.7');
+        assert.equal(mine[1]?.userAgent?.length, 512, 'a user agent is kept to a readable length');
+        assert.equal(mine[2]?.actorUsername, 'cli');
+        const failed = await store.listAuditEvents({ event: 'login_failed', since: base + 1, limit: 10 });
+        assert.ok(failed.some((e) => e.username === 'nobody-at-all' && e.userId === null));
+        assert.equal((await store.listAuditEvents({ userId: user.id, since: base + 2, limit: 10 })).length, 1);
+        assert.equal((await store.listAuditEvents({ userId: user.id, limit: 1 })).length, 1);
+        assert.ok((await store.deleteAuditEventsBefore(base + 2)) >= 2);
+        assert.deepEqual((await store.listAuditEvents({ userId: user.id, limit: 10 })).map((e) => e.event), ['login_succeeded']);
+      });
+    });
+
     describe('signing keys', () => {
       it('inserts, lists, schedules and deletes retired keys', async () => {
         const kid = (name: string) => `${name}-${dialect}`;

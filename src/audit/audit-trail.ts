@@ -127,7 +127,8 @@ export class AuditTrail implements AuditRecorder {
   }
 }
 
-/** For one-shot commands (the CLI): each event written before the command ends. */
-export function immediateAudit(store: Store, clock: () => number): AuditRecorder & { flush(): Promise<void> } {
-  return new AuditTrail({ store, clock, flushMs: 0, batchSize: 1 });
-}
+/** GATEHOUSE_AUDIT=off: nothing is recorded. */
+export const NO_AUDIT: AuditRecorder & { close(): Promise<void> } = Object.freeze({
+  record: () => undefined,
+  close: async () => undefined,
+});

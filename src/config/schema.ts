@@ -49,6 +49,7 @@ export const SCHEMA = {
   argon2Parallelism: integer('GATEHOUSE_ARGON2_PARALLELISM', 1, 1, 16, 'argon2id lanes (OWASP: 1).'),
   loginRateLimit: rateLimit('GATEHOUSE_LOGIN_RATE_LIMIT', '20/1m', 'Login attempts per client address and username.'),
 
+  audit: flag('GATEHOUSE_AUDIT', true, 'Record the audit trail (logins, refreshes, logouts, account and admin changes) in the database.'),
   auditRetention: duration('GATEHOUSE_AUDIT_RETENTION', '90d', 1, 'How long audit events are kept.'),
 
   // HTTP

@@ -34,15 +34,16 @@ export async function rotateRefreshToken(ctx: SessionContext, token: string, cli
   const now = ctx.clock();
   const access = () => signFor(ctx, 'access', user, claims.sid, newJti(ctx.randomUUID), now);
 
+  const audited = { userId: user.id, username: user.username, sessionId: claims.sid, client } as const;
   if (!ctx.config.rotateRefreshTokens) {
     const state = await ctx.store.refreshTokenState(claims.jti, now);
     if (state !== 'active') throw new GatehouseError('token_not_valid', state === 'expired' || state === 'unknown' ? 'Token is invalid or expired' : BLACKLISTED);
+    ctx.audit.record({ event: 'token_refreshed', ...audited });
     return { access: access() };
   }
 
   const successor = newRefreshRecord(ctx, user.id, claims.sid, now);
   const result = await ctx.store.consumeRefreshToken(claims.jti, successor, now, { graceMs: ctx.config.rotationGrace * 1000, client });
-  const audited = { userId: user.id, username: user.username, sessionId: claims.sid, client } as const;
   switch (result.outcome) {
     case 'rotated': {
       ctx.audit.record({ event: 'token_refreshed', ...audited });
