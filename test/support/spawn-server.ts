@@ -23,6 +23,16 @@ export interface SpawnOptions {
 
 const STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * Tests sign up and fail logins from one loopback address far more than any person: the abuse
+ * limits are off unless a test sets them (test/abuse-limits.test.ts does).
+ */
+export const ABUSE_LIMITS_OFF = Object.freeze({
+  GATEHOUSE_SIGNUP_RATE_LIMIT: '0',
+  GATEHOUSE_LOGIN_ACCOUNT_LIMIT: '0',
+  GATEHOUSE_LOGIN_ADDRESS_LIMIT: '0',
+});
+
 /** The directory of the compiled project the tests run from. */
 export function testDistDir(): string {
   return path.resolve(process.cwd(), process.env['GATEHOUSE_TEST_DIST'] ?? 'dist');
@@ -73,6 +83,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
       GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
       GATEHOUSE_ARGON2_ITERATIONS: '1',
       GATEHOUSE_LOG_LEVEL: 'warn',
+      ...ABUSE_LIMITS_OFF,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
