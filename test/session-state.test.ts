@@ -118,6 +118,25 @@ describe('SessionStateView', () => {
     assert.equal(v.lookup(1, 'f'), undefined);
   });
 
+  it('asks once per entry for a read ahead once an entry is past half its lifetime', () => {
+    clock = 0;
+    const asked: string[] = [];
+    const v = new SessionStateView({ maxAgeMs: 1000, now: () => clock, refreshAhead: (userId, familyId) => asked.push(`${userId}/${familyId}`) });
+    v.setLive(true);
+    v.remember(v.beginRead(), 1, 'f', stateOf(1));
+    clock = 500;
+    v.lookup(1, 'f');
+    assert.deepEqual(asked, [], 'not yet half');
+    clock = 501;
+    assert.deepEqual(v.lookup(1, 'f'), stateOf(1), 'still served');
+    v.lookup(1, 'f');
+    assert.deepEqual(asked, ['1/f'], 'asked once');
+    v.remember(v.beginRead(), 1, 'f', stateOf(1));
+    clock = 1100;
+    v.lookup(1, 'f');
+    assert.deepEqual(asked, ['1/f', '1/f'], 'the fresh entry asks again at its own half-life');
+  });
+
   it('starts again empty past its entry limit', () => {
     clock = 0;
     const v = view(1000, 2);
@@ -298,6 +317,27 @@ describe('PostgreSQL session-change notifications', { timeout: 120_000 }, () => 
       await writer.revokeFamily(first.familyId, NOW);
       await eventually('the revocation reaches the view', async () => (await reader.authState(user.id, first.familyId, NOW))?.familyActive === false, 10_000);
       assert.equal(reader.authStateNow?.(user.id, first.familyId)?.familyActive ?? false, false);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('keeps a busy login answered from memory past the bound by reading it again ahead', async () => {
+    const reader = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, sessionStateMaxAgeMs: 200 });
+    try {
+      const { user, first } = await newLogin();
+      await eventually('remembered', async () => {
+        await reader.authState(user.id, first.familyId, NOW);
+        return reader.authStateNow?.(user.id, first.familyId) !== undefined;
+      });
+      // Without reading ahead the entry would expire every 200 ms and leave gaps.
+      let gaps = 0;
+      const until = Date.now() + 1_000;
+      while (Date.now() < until) {
+        if (reader.authStateNow?.(user.id, first.familyId) === undefined) gaps += 1;
+        await sleep(5);
+      }
+      assert.equal(gaps, 0);
     } finally {
       await reader.close();
     }

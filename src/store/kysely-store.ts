@@ -5,7 +5,7 @@ import { isUniqueViolation } from './database-errors.js';
 import { withUnavailableAs503 } from './unavailable-as-503.js';
 import type { RunWithNamedLock } from './named-lock.js';
 import { precompiled } from './precompiled-query.js';
-import type { SessionStateView } from './session-state-view.js';
+import { SessionStateView } from './session-state-view.js';
 import { NOT_NOW, type SyncReads } from './sqlite/sync-reads.js';
 import {
   auditEventFromRow,
@@ -225,8 +225,11 @@ function liveFamilies(db: Db, userId: number, now: number) {
 export interface KyselyStoreExtras {
   /** Synchronous point reads (SQLite): the session check then needs no round trip even when not remembered. */
   readonly syncReads?: SyncReads;
-  /** This process's memory of session state, with what feeds it; absent = read every time. */
-  readonly sessionState?: { readonly view: SessionStateView; readonly stop: () => Promise<void> };
+  /**
+   * Keep a session-state view of this age bound, fed by `feed` (which starts the notifications
+   * and returns how to stop them); absent = read the database on every check.
+   */
+  readonly sessionState?: { readonly maxAgeMs: number; readonly feed: (view: SessionStateView) => () => Promise<void> };
 }
 
 /**
@@ -247,7 +250,24 @@ export function createKyselyStore(
   let closing: Promise<void> | undefined;
   const queries = hotQueries(db);
   const { syncReads } = extras;
-  const view = extras.sessionState?.view;
+
+  /** A read of one login's state that the view keeps if nothing changed meanwhile. */
+  const readIntoView = async (userId: number, familyId: string): Promise<AuthState | undefined> => {
+    const ticket = view?.beginRead();
+    const state = authStateFromRow((await db.executeQuery(queries.authState(userId, familyId))).rows[0]);
+    if (ticket !== undefined && state !== undefined) view?.remember(ticket, userId, familyId, state);
+    return state;
+  };
+  const view =
+    extras.sessionState === undefined
+      ? undefined
+      : new SessionStateView({
+          maxAgeMs: extras.sessionState.maxAgeMs,
+          // Where a miss costs a round trip (PostgreSQL), a busy login is read again before it
+          // expires, off the request path; a failed read just lets the entry expire.
+          ...(syncReads === undefined ? { refreshAhead: (userId: number, familyId: string) => void readIntoView(userId, familyId).catch(() => undefined) } : {}),
+        });
+  const stopFeed = view === undefined ? undefined : extras.sessionState?.feed(view);
   /**
    * Called once this process's own change to a user's session state has committed. Other
    * processes hear of it by notification; this one must not wait for its own (read your writes).
@@ -284,7 +304,7 @@ export function createKyselyStore(
 
     async close() {
       closing ??= (async () => {
-        await extras.sessionState?.stop();
+        await stopFeed?.();
         await db.destroy();
       })();
       await closing;
@@ -528,11 +548,7 @@ export function createKyselyStore(
 
     async authState(userId, familyId, _now) {
       const known = authStateSync(userId, familyId);
-      if (known !== NOT_NOW) return known;
-      const ticket = view?.beginRead();
-      const state = authStateFromRow((await db.executeQuery(queries.authState(userId, familyId))).rows[0]);
-      if (ticket !== undefined && state !== undefined) view?.remember(ticket, userId, familyId, state);
-      return state;
+      return known === NOT_NOW ? readIntoView(userId, familyId) : known;
     },
 
     async flushExpired(now) {

@@ -5,7 +5,7 @@ import { createKyselyStore } from './kysely-store.js';
 import { advisoryLock } from './postgres/advisory-lock.js';
 import { openPostgresKysely } from './postgres/postgres-kysely.js';
 import { listenForSessionChanges } from './postgres/session-change-listener.js';
-import { SessionStateView } from './session-state-view.js';
+import type { SessionStateView } from './session-state-view.js';
 import { openSqliteKysely } from './sqlite/sqlite-kysely.js';
 import { tableLock } from './sqlite/table-lock.js';
 import type { Store } from './store.js';
@@ -53,24 +53,21 @@ function sqliteFileFrom(databaseUrl: string): string {
   return path.resolve(file);
 }
 
-function viewFor(options: OpenStoreOptions): SessionStateView | undefined {
-  const maxAgeMs = options.sessionStateMaxAgeMs ?? 0;
-  return maxAgeMs > 0 ? new SessionStateView({ maxAgeMs }) : undefined;
-}
-
 function openSqliteStore(file: string, options: OpenStoreOptions): Store {
   const { db, syncReads, signal } = openSqliteKysely(file, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const view = viewFor(options);
-  if (view === undefined) return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads });
-  view.setLive(signal.watching);
-  const unsubscribe = signal.subscribe((event) => {
-    if (event === 'lost') {
-      view.setLive(false);
-      options.onSessionChannel?.(false);
-    } else view.changed();
-  });
-  const stop = async (): Promise<void> => void unsubscribe();
-  return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads, sessionState: { view, stop } });
+  const maxAgeMs = options.sessionStateMaxAgeMs ?? 0;
+  if (maxAgeMs <= 0) return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads });
+  const feed = (view: SessionStateView) => {
+    view.setLive(signal.watching);
+    const unsubscribe = signal.subscribe((event) => {
+      if (event === 'lost') {
+        view.setLive(false);
+        options.onSessionChannel?.(false);
+      } else view.changed();
+    });
+    return async (): Promise<void> => void unsubscribe();
+  };
+  return createKyselyStore(db, 'sqlite', tableLock(db), { syncReads, sessionState: { maxAgeMs, feed } });
 }
 
 function openPostgresStore(databaseUrl: string, options: OpenStoreOptions): Store {
@@ -81,17 +78,20 @@ function openPostgresStore(databaseUrl: string, options: OpenStoreOptions): Stor
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const db = openPostgresKysely(databaseUrl, poolSize, timeoutMs);
-  const view = viewFor(options);
-  if (view === undefined) return createKyselyStore(db, 'postgres', advisoryLock(db));
-  const heartbeatMs = Math.min(LONGEST_HEARTBEAT_MS, Math.max(SHORTEST_HEARTBEAT_MS, options.sessionStateMaxAgeMs ?? 0));
-  const listener = listenForSessionChanges({
-    connectionString: databaseUrl,
-    view,
-    timeoutMs,
-    heartbeatMs,
-    ...(options.onSessionChannel === undefined ? {} : { onStateChange: options.onSessionChannel }),
-  });
-  return createKyselyStore(db, 'postgres', advisoryLock(db), { sessionState: { view, stop: () => listener.close() } });
+  const maxAgeMs = options.sessionStateMaxAgeMs ?? 0;
+  if (maxAgeMs <= 0) return createKyselyStore(db, 'postgres', advisoryLock(db));
+  const heartbeatMs = Math.min(LONGEST_HEARTBEAT_MS, Math.max(SHORTEST_HEARTBEAT_MS, maxAgeMs));
+  const feed = (view: SessionStateView) => {
+    const listener = listenForSessionChanges({
+      connectionString: databaseUrl,
+      view,
+      timeoutMs,
+      heartbeatMs,
+      ...(options.onSessionChannel === undefined ? {} : { onStateChange: options.onSessionChannel }),
+    });
+    return () => listener.close();
+  };
+  return createKyselyStore(db, 'postgres', advisoryLock(db), { sessionState: { maxAgeMs, feed } });
 }
 
 /**

@@ -13,11 +13,18 @@ export interface SessionStateViewOptions {
   readonly now?: () => number;
   /** Most entries kept; past it the view starts again empty. */
   readonly limit?: number;
+  /**
+   * Called, once per entry, when an entry is served after half its lifetime: read it again now
+   * (off the request path), so that a busy login never expires and no burst of requests all miss
+   * at once. Without it, entries simply expire.
+   */
+  readonly refreshAhead?: (userId: number, familyId: string) => void;
 }
 
 interface Entry {
   readonly state: AuthState;
   readonly readAt: number;
+  refreshAsked: boolean;
 }
 
 const DEFAULT_LIMIT = 50_000;
@@ -46,6 +53,7 @@ export class SessionStateView {
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   readonly #limit: number;
+  readonly #refreshAhead: ((userId: number, familyId: string) => void) | undefined;
   /** user id → family id → entry, so a notification about one user drops only that user's entries. */
   #users = new Map<number, Map<string, Entry>>();
   #size = 0;
@@ -56,6 +64,7 @@ export class SessionStateView {
     this.#maxAgeMs = options.maxAgeMs;
     this.#now = options.now ?? (() => performance.now());
     this.#limit = options.limit ?? DEFAULT_LIMIT;
+    this.#refreshAhead = options.refreshAhead;
   }
 
   /** True while change notifications arrive; only then are new answers kept. */
@@ -68,10 +77,15 @@ export class SessionStateView {
     const families = this.#users.get(userId);
     const entry = families?.get(familyId);
     if (entry === undefined) return undefined;
-    if (this.#now() - entry.readAt > this.#maxAgeMs) {
+    const age = this.#now() - entry.readAt;
+    if (age > this.#maxAgeMs) {
       families?.delete(familyId);
       this.#size -= 1;
       return undefined;
+    }
+    if (age * 2 > this.#maxAgeMs && !entry.refreshAsked && this.#refreshAhead !== undefined) {
+      entry.refreshAsked = true;
+      this.#refreshAhead(userId, familyId);
     }
     return entry.state;
   }
@@ -91,7 +105,7 @@ export class SessionStateView {
       this.#users.set(userId, families);
     }
     if (!families.has(familyId)) this.#size += 1;
-    families.set(familyId, { state, readAt: ticket.startedAt });
+    families.set(familyId, { state, readAt: ticket.startedAt, refreshAsked: false });
   }
 
   /** A change notification: about one user, or (undefined) about anything. */
