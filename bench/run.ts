@@ -4,9 +4,11 @@
 // 2. HTTP, two workers side by side (cluster), with worker RSS at start and end of ~60 s of load.
 // 3. GET /api/me/ with the default algorithm, with and without the verified-token cache.
 // 4. GET /api/me/ and refresh on PostgreSQL next to SQLite, and PostgreSQL transactions per call.
-// 5. Revocation propagation between two nodes on one database.
-// 6. Token signing and verification per algorithm vs raw node:crypto.
+// 5. What the audit trail costs: login and refresh with GATEHOUSE_AUDIT on vs off, on both stores.
+// 6. Revocation propagation between two nodes on one database.
+// 7. Token signing and verification per algorithm vs raw node:crypto.
 import { availableParallelism } from 'node:os';
+import { benchAudit, type AuditBenchRow } from './audit-bench.js';
 import { benchCluster, type ClusterBenchRow, type LoadFigures } from './cluster-bench.js';
 import { benchFastifyFloor } from './fastify-floor.js';
 import { benchPropagationPostgres, benchPropagationSqlite, type PropagationResult } from './revocation-bench.js';
@@ -56,6 +58,19 @@ function printPropagation(store: string, result: PropagationResult): void {
   print(`| ${store} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(result.max)} | ${result.measured} | ${result.timedOut} |`);
 }
 
+function printAuditRows(rows: readonly AuditBenchRow[]): void {
+  // PostgreSQL does its share of every query in its own backend processes: their CPU is shown next
+  // to the worker's, and counts in the difference, where the audit's INSERTs are.
+  const total = (figures: LoadFigures): number => figures.cpuMicros + figures.backendCpuMicros;
+  const cpu = (figures: LoadFigures, store: string): string => (store === 'PostgreSQL' ? `${figures.cpuMicros} + ${figures.backendCpuMicros} PG` : String(figures.cpuMicros));
+  print('| endpoint | store | audit on req/s | p99 ms | CPU µs/request | audit off req/s | p99 ms | CPU µs/request | on as % of off (req/s) | CPU µs/request, on − off |');
+  print('|---|---|---|---|---|---|---|---|---|---|');
+  for (const row of rows) {
+    print(`| ${row.endpoint} | ${row.store} | ${row.on.rps} | ${row.on.p99} | ${cpu(row.on, row.store)} | ${row.off.rps} | ${row.off.p99} | ${cpu(row.off, row.store)} | ${percent(row.on.rps, row.off.rps)} | ${total(row.on) - total(row.off)} |`);
+  }
+  print();
+}
+
 const mb = (bytes: readonly number[]): string => bytes.map((b) => `${(b / 1048576).toFixed(1)} MB`).join(', ');
 
 print(`Gatehouse benchmark — ${new Date().toISOString()}, ${availableParallelism()} CPUs, Node ${process.version}${quick ? ' (quick)' : ''}`);
@@ -102,6 +117,15 @@ const xacts = stores.transactions;
 print(`PostgreSQL transactions per GET /api/me/: ${xacts.perRequest.toFixed(3)} (${xacts.forRequests} over ${xacts.requests} requests, ${COUNTING_CONCURRENCY} at a time, one worker;`);
 print(`xact_commit from pg_stat_database over a server's life with the requests, less one without: ${xacts.withoutRequests} for start and stop).`);
 print();
+
+// Short in quick mode, where that row is a smoke test: at the OWASP cost one worker answers a few dozen logins a second.
+const owaspLoginSeconds = quick ? 2 : 10;
+print(`## The audit trail: GATEHOUSE_AUDIT=on vs off (one worker each, ${seconds} s per endpoint and server, in alternating turns)`);
+print('With it on, every login and refresh queues an event that the worker writes in batches (up to 200, every 200 ms), so the');
+print('write is in the worker\'s CPU time (on PostgreSQL, partly in its backends\', shown after the +). Login with argon2 at its floor');
+print(`(1 MiB, 1 iteration), so the hash does not hide that cost; then at the default OWASP cost (${owaspLoginSeconds} s per server, SQLite).`);
+print('Refresh with rotation off, one token replayed. Each PostgreSQL server has a database of its own.');
+printAuditRows(await benchAudit({ durationSeconds: seconds, owaspLoginSeconds, postgres: true }));
 
 const propagationRuns = quick ? 40 : 200;
 print(`## Revocation propagation between two nodes (two workers each, one database, ${propagationRuns} logins)`);
