@@ -315,7 +315,8 @@ class Client implements GatehouseClient {
   }
 
   async login(username: string, password: string): Promise<TokenClaims | null> {
-    const response = await this.#post(this.#paths.token, { username, password }, this.#cookieMode);
+    // The CSRF header always: a server in cookie mode refuses logins without it, whatever this client's storage.
+    const response = await this.#post(this.#paths.token, { username, password }, this.#cookieMode, true);
     if (!response.ok) throw await errorFromResponse(response, 'no_active_account');
     const body = await readJsonObject(response);
     if (typeof body['access'] !== 'string') {
@@ -617,10 +618,10 @@ class Client implements GatehouseClient {
     return response;
   }
 
-  async #post(path: string, body: Record<string, unknown>, cookie: boolean): Promise<Response> {
+  async #post(path: string, body: Record<string, unknown>, cookie: boolean, csrfHeader = cookie): Promise<Response> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'application/json' };
     // The server's CSRF guard for cookie-authenticated calls; also forces a CORS preflight.
-    if (cookie) headers['X-Requested-With'] = 'gatehouse';
+    if (csrfHeader) headers['X-Requested-With'] = 'gatehouse';
     try {
       return await this.#fetch(`${this.#baseUrl}${path}`, {
         method: 'POST',

@@ -1,19 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import cluster from 'node:cluster';
 import { AuditTrail, NO_AUDIT } from './audit/audit-trail.js';
+import { ClusterCounterStore } from './limits/cluster-counter-store.js';
+import { MemoryCounterStore, type CounterStore } from './limits/counter-store.js';
+import { RedisCounterStore } from './limits/redis-counter-store.js';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
 import { buildApp } from './http/build-app.js';
 import { createLoggers, type Loggers } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
+import { reloadKeyRingPeriodically } from './keys/reload-key-ring.js';
 import type { SessionContext } from './sessions/session-context.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import type { KeyRing } from './tokens/key-ring.js';
 import { VerifiedTokenCache } from './tokens/verified-token-cache.js';
-import { PasswordHasher } from './users/password-hasher.js';
+import { BoundedPasswordHasher } from './users/bounded-password-hasher.js';
 
 /** How often a process deletes audit events past their retention (each worker; the delete is idempotent). */
 const AUDIT_PRUNE_MS = 60 * 60_000;
@@ -25,9 +30,6 @@ function pruneAuditEvents(store: Store, retentionMs: number, clock: () => number
   prune.unref();
   return prune;
 }
-
-/** How often a process re-reads the signing keys, so rotations reach every worker. */
-const KEY_RELOAD_MS = 60_000;
 
 export interface Runtime {
   /** The application, not yet listening: hooks can still be added. */
@@ -60,6 +62,15 @@ export async function prepare(config: Config): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Where the abuse limits count: in Redis (every node), else in the primary (every worker of this
+ * node), else, for a process of its own (tests, `gatehouse dev`), in memory.
+ */
+function countersFor(redis: Redis | undefined): CounterStore {
+  if (redis !== undefined) return new RedisCounterStore(redis);
+  return cluster.isWorker ? new ClusterCounterStore() : new MemoryCounterStore();
 }
 
 /** How long a starting process waits for Redis before serving with per-request fallbacks. */
@@ -129,21 +140,24 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await store.close();
     throw error;
   }
-  const reload = setInterval(() => {
-    loadKeyRing(store, config, Date.now(), ring).then((next) => (ring = next), () => undefined);
-  }, KEY_RELOAD_MS);
-  reload.unref();
+  const reload = reloadKeyRingPeriodically(store, config, { get: () => ring, set: (next) => (ring = next) }, logger === false ? undefined : logger.process);
 
   const redis = config.redisUrl === undefined ? undefined : new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   if (redis !== undefined) reportRedisOutages(redis, outageReporter(logger, 'redis'));
   if (redis !== undefined) await connected(redis, REDIS_CONNECT_MS);
   const clock = Date.now;
-  const hasher = new PasswordHasher({
-    memoryKib: config.argon2MemoryKib,
-    iterations: config.argon2Iterations,
-    parallelism: config.argon2Parallelism,
-  });
-  const audit = config.audit ? new AuditTrail({ store, clock, onWriteState: outageReporter(logger, 'audit_write') }) : NO_AUDIT;
+  const hasher = new BoundedPasswordHasher(
+    { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism },
+    config.hashQueueLimit,
+  );
+  const audit = config.audit
+    ? new AuditTrail({
+        store,
+        clock,
+        onWriteState: outageReporter(logger, 'audit_write'),
+        onRefused: (events) => logger !== false && logger.process.error({ event: 'audit_batch_refused', events }, 'the database refused a batch of audit events; it was dropped'),
+      })
+    : NO_AUDIT;
   const pruning = pruneAuditEvents(store, config.auditRetention * 1000, clock);
   const sessions: SessionContext = {
     store,
@@ -164,6 +178,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       keys: () => ring,
       isDraining: () => draining,
       redis,
+      counters: countersFor(redis),
     },
     { logger },
   );

@@ -65,14 +65,20 @@ describe('bad input gets a 4xx JSON answer, never a 500', () => {
       [{ username: 'a' }, 'password', 'This field is required.'],
       [{ username: 'a', password: null }, 'password', 'This field may not be null.'],
       [{ username: '', password: 'x' }, 'username', 'This field may not be blank.'],
-      [{ username: 'a', password: 12 }, 'password', 'Not a valid string.'],
+      // DRF's CharField takes numbers as text (a number is just a wrong password), not booleans.
+      [{ username: 'a', password: true }, 'password', 'Not a valid string.'],
       [{ username: ['a'], password: 'x' }, 'username', 'Not a valid string.'],
+      [{ username: { a: 1 }, password: 'x' }, 'username', 'Not a valid string.'],
+      [{ username: 'a\u0000b', password: 'x' }, 'username', 'Null characters are not allowed.'],
     ];
     for (const [body, field, message] of cases) {
       const response = await t.request('POST', '/api/token/', body);
       assert.equal(response.statusCode, 400);
       assert.deepEqual(response.json()[field], [message]);
     }
+    const numeric = await t.request('POST', '/api/token/', { username: 'a', password: 12 });
+    assert.equal(numeric.statusCode, 401);
+    assert.deepEqual(Object.keys(numeric.json()), ['detail']); // simplejwt's no_active_account body
     const list = await t.request('POST', '/api/token/', '[1,2]', { 'content-type': 'application/json' });
     assert.equal(list.statusCode, 400);
     assert.ok(Array.isArray(list.json().non_field_errors));

@@ -405,6 +405,10 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(future, []);
         assert.equal((await t.request('GET', '/api/admin/audit/?event=not_an_event', undefined, bearer(admin.access))).statusCode, 400);
         assert.equal((await t.request('GET', '/api/admin/audit/?since=yesterday-ish', undefined, bearer(admin.access))).statusCode, 400);
+        for (const query of ['user=a%00b', 'search=%00']) {
+          const nul = await t.request('GET', `/api/admin/${query.startsWith('user') ? 'audit' : 'users'}/?${query}`, undefined, bearer(admin.access));
+          assert.equal(nul.statusCode, 400, query);
+        }
       });
 
       it('records nothing with GATEHOUSE_AUDIT=off', async () => {

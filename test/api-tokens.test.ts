@@ -208,6 +208,9 @@ for (const dialect of DIALECTS) {
       const short = await t.request('POST', '/api/users/', { username: unique('short'), password: 'abc' });
       assert.equal(short.statusCode, 400);
       assert.ok(Array.isArray(short.json().password));
+      const common = await t.request('POST', '/api/users/', { username: unique('common'), password: 'password1' });
+      assert.equal(common.statusCode, 400);
+      assert.deepEqual(Object.keys(common.json()), ['password']);
       const badName = await t.request('POST', '/api/users/', { username: 'no spaces allowed', password: PASSWORD });
       assert.equal(badName.statusCode, 400);
       assert.ok(Array.isArray(badName.json().username));

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AuditTrail } from '../src/audit/audit-trail.js';
+import { GatehouseError } from '../src/errors.js';
 import type { AuditEvent, Store } from '../src/store/store.js';
 
 /** Just the store method the trail uses; `failing` makes writes reject, as an outage would. */
@@ -11,7 +12,7 @@ function fakeStore(): { store: Store; writes: AuditEvent[][]; setFailing(failing
   let failing = false;
   const store = {
     recordAuditEvents: async (events: readonly AuditEvent[]) => {
-      if (failing) throw new Error('database unavailable');
+      if (failing) throw new GatehouseError('service_unavailable', 'The service is temporarily unavailable; try again shortly.');
       writes.push([...events]);
     },
   } as unknown as Store;
@@ -60,5 +61,27 @@ describe('AuditTrail', () => {
     await trail.close();
     assert.deepEqual(states, [false, true]);
     assert.deepEqual(writes.flat().map((e) => e.userId), [2, 3, 4], 'the oldest went past the limit; the rest in order');
+  });
+
+  it('drops, and reports, a batch the database refuses for its content, and goes on', async () => {
+    let refuseNext = true;
+    const writes: AuditEvent[][] = [];
+    const store = {
+      recordAuditEvents: async (events: readonly AuditEvent[]) => {
+        if (refuseNext) {
+          refuseNext = false;
+          throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
+        }
+        writes.push([...events]);
+      },
+    } as unknown as Store;
+    const refused: number[] = [];
+    const trail = new AuditTrail({ store, clock: () => 0, flushMs: 10_000, onRefused: (events) => refused.push(events) });
+    trail.record({ event: 'login_failed', username: 'bad' });
+    await trail.flush();
+    trail.record({ event: 'login_failed', username: 'good' });
+    await trail.close();
+    assert.deepEqual(refused, [1]);
+    assert.deepEqual(writes.flat().map((e) => e.username), ['good']);
   });
 });

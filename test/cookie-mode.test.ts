@@ -25,14 +25,17 @@ describe('cookie mode (GATEHOUSE_REFRESH_COOKIE=on) and CORS', () => {
     await t?.close();
   });
 
+  /** Logins set the cookie, so they pass the same CSRF check as refresh and logout. */
+  const CSRF = { 'x-requested-with': 'gatehouse' };
+
   async function login(): Promise<{ access: string; refresh: string }> {
-    const response = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD });
+    const response = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD }, CSRF);
     assert.equal(response.statusCode, 200);
     return { access: response.json().access, refresh: refreshCookieValue(response.headers['set-cookie']) };
   }
 
   it('keeps the refresh token out of the body, in an HttpOnly Secure SameSite=Strict cookie on the refresh and logout paths', async () => {
-    const response = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD });
+    const response = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD }, CSRF);
     assert.deepEqual(Object.keys(response.json()), ['access']);
     const cookies = cookiesOf(response.headers['set-cookie']);
     assert.deepEqual(cookies.map((c) => /Path=([^;]+)/.exec(c)?.[1]).sort(), ['/api/token/blacklist', '/api/token/refresh']);
@@ -65,6 +68,16 @@ describe('cookie mode (GATEHOUSE_REFRESH_COOKIE=on) and CORS', () => {
     assert.equal(foreign.json().code, 'csrf_failed');
     const allowed = await t.request('POST', '/api/token/refresh/', undefined, { cookie: `gatehouse_refresh=${refresh}`, 'x-requested-with': 'gatehouse', origin: ALLOWED });
     assert.equal(allowed.statusCode, 200);
+  });
+
+  it('refuses logins without the CSRF header or from a foreign origin (login CSRF), setting no cookie', async () => {
+    const noHeader = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD });
+    assert.equal(noHeader.statusCode, 403);
+    assert.equal(noHeader.json().code, 'csrf_failed');
+    assert.equal(noHeader.headers['set-cookie'], undefined);
+    const foreign = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD }, { ...CSRF, origin: 'https://evil.example.test' });
+    assert.equal(foreign.statusCode, 403);
+    assert.equal(foreign.json().code, 'csrf_failed');
   });
 
   it('logs out from the cookie and clears it', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './support/spawn-server.js';
+import { ABUSE_LIMITS_OFF, freePort } from './support/spawn-server.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const PASSWORD = 'durable-password';
@@ -30,6 +30,7 @@ async function startServer(dataDir: string): Promise<Server> {
       GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
       GATEHOUSE_ARGON2_ITERATIONS: '1',
       GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+      ...ABUSE_LIMITS_OFF,
       GATEHOUSE_LOG_LEVEL: 'silent',
     },
   });

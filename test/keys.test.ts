@@ -156,7 +156,7 @@ describe('key rotation', () => {
       const store = await openStore({ databaseUrl: undefined, dataDir });
       try {
         const [stored] = await store.listSigningKeys();
-        assert.ok(stored?.privateKey.startsWith('sealed:v1:'));
+        assert.ok(stored?.privateKey.startsWith('sealed:v2:'));
         assert.ok(!stored?.privateKey.includes('"d"'));
         await loadKeyRing(store, configWith({ dataDir, keyEncryptionKey }), Date.now());
         await assert.rejects(loadKeyRing(store, configWith({ dataDir }), Date.now()), expectConfigError('GATEHOUSE_KEY_ENCRYPTION_KEY'));

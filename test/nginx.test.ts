@@ -8,6 +8,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { httpCall } from './support/http-call.js';
+import { startNginx } from './support/run-nginx.js';
 import { spawnServer, type SpawnedServer } from './support/spawn-server.js';
 import { freePort } from './support/spawn-server.js';
 
@@ -160,5 +163,45 @@ test('nginx in front: static files, proxied API, client address through the trus
     }
     await server?.stop();
     await rm(prefix, { recursive: true, force: true });
+  }
+});
+
+test("deploy/ nginx configs never pass on a client's X-Forwarded-Host (nor its X-Forwarded-Proto)", { timeout: 60_000 }, async (t) => {
+  const nginx = findNginx();
+  if (nginx === undefined) {
+    assert.ok(process.env['CI'] === undefined, 'nginx is not installed (.ci/run installs it)');
+    t.skip('nginx is not installed: apt-get install nginx-light');
+    return;
+  }
+  // The upstream answers with the headers nginx sent it, so what reaches the app is seen as sent.
+  const upstream = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.headers));
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const address = upstream.address();
+  const target = `127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  try {
+    const configs: Array<[string, Record<string, string>]> = [
+      ['deploy/nginx.conf', { '@@UPSTREAM@@': target }],
+      ['deploy/two-node/nginx.conf', { '@@NODE_A@@': target, '@@NODE_B@@': target }],
+    ];
+    for (const [config, placeholders] of configs) {
+      const proxy = await startNginx(nginx, config, placeholders);
+      try {
+        const answer = await httpCall(`${proxy.baseUrl}/.well-known/oauth-authorization-server`, {
+          headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+        });
+        assert.equal(answer.status, 200, config);
+        const seen = answer.body as IncomingHttpHeaders;
+        assert.equal(seen['x-forwarded-host'], undefined, `${config}: the client's X-Forwarded-Host reached the app`);
+        assert.equal(seen['x-forwarded-proto'], 'http', `${config}: nginx's own scheme, not the client's`);
+        assert.ok(!JSON.stringify(seen).includes('evil.example'), config);
+      } finally {
+        await proxy.stop();
+      }
+    }
+  } finally {
+    await new Promise((resolve) => upstream.close(resolve));
   }
 });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { pbkdf2Sync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { configWith } from '../src/config/load-config.js';
+import { isGatehouseError } from '../src/errors.js';
+import { prepare } from '../src/runtime.js';
 import { importDjangoUsers } from '../src/users/import-django-users.js';
+import { createTestDatabase } from './support/databases.js';
 import { decodeJwt, startTestApp, type TestApp } from './support/test-app.js';
 
 const PASSWORD = 'password-1234';
@@ -33,7 +37,7 @@ describe('OAuth metadata, revocation, introspection, claims', () => {
     assert.equal(response.statusCode, 200);
     const body = response.json();
     assert.equal(body.issuer, 'https://auth.example.test');
-    assert.equal(body.jwks_uri, 'http://auth.local/.well-known/jwks.json');
+    assert.equal(body.jwks_uri, 'https://auth.example.test/.well-known/jwks.json', 'built from the configured issuer, not the request');
     for (const name of ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint']) assert.equal(typeof body[name], 'string');
     assert.deepEqual(body.access_token_signing_alg_values_supported, ['ES256']);
     assert.deepEqual((await t.request('GET', '/.well-known/openid-configuration', undefined, { host: 'auth.local' })).json(), body);
@@ -106,5 +110,81 @@ describe('OAuth metadata, revocation, introspection, claims', () => {
     await t.login('eve', 'correct horse battery staple');
     assert.match(String((await t.runtime.store.findUserByUsername('eve'))?.passwordHash), /^\$argon2id\$/);
     await t.login('eve', 'correct horse battery staple');
+  });
+});
+
+describe('OAuth metadata URLs never come from forwarded host headers', () => {
+  const METADATA = '/.well-known/oauth-authorization-server';
+  // app.inject comes from 127.0.0.1, a trusted proxy by default: the forwarded headers would be believed.
+  const forged = { host: 'auth.local', 'x-forwarded-host': 'evil.example' };
+
+  async function metadataWith(overrides: Parameters<typeof startTestApp>[1], headers: Record<string, string>) {
+    const app = await startTestApp('sqlite', overrides);
+    try {
+      return await app.request('GET', METADATA, undefined, headers);
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('GATEHOUSE_ISSUER (an https URL) names every endpoint, cacheable by shared caches', async () => {
+    const response = await metadataWith({ issuer: 'https://auth.example.com/' }, forged);
+    assert.equal(response.statusCode, 200);
+    assert.ok(!response.body.includes('evil.example'), response.body);
+    assert.ok(!response.body.includes('auth.local'), response.body);
+    const body = response.json();
+    assert.equal(body.issuer, 'https://auth.example.com/');
+    assert.equal(body.jwks_uri, 'https://auth.example.com/.well-known/jwks.json');
+    assert.equal(body.token_endpoint, 'https://auth.example.com/api/token/');
+    assert.equal(response.headers['cache-control'], 'public, max-age=300');
+  });
+
+  it('GATEHOUSE_PUBLIC_URL wins over the issuer, and serves a non-URL issuer', async () => {
+    const response = await metadataWith({ issuer: 'gatehouse', publicUrl: 'https://id.example.com/auth/' }, forged);
+    const body = response.json();
+    assert.equal(body.issuer, 'gatehouse');
+    assert.equal(body.jwks_uri, 'https://id.example.com/auth/.well-known/jwks.json');
+    assert.equal(body.revocation_endpoint, 'https://id.example.com/auth/oauth/revoke');
+    assert.equal(response.headers['cache-control'], 'public, max-age=300');
+  });
+
+  it('unconfigured: the request\'s own Host (not X-Forwarded-Host), and no cache may keep it', async () => {
+    for (const overrides of [{}, { issuer: 'not-a-url' }]) {
+      const response = await metadataWith(overrides, forged);
+      assert.equal(response.statusCode, 200);
+      assert.ok(!response.body.includes('evil.example'), response.body);
+      assert.equal(response.json().jwks_uri, 'http://auth.local/.well-known/jwks.json');
+      assert.equal(response.headers['cache-control'], 'no-store');
+    }
+  });
+
+  it('unconfigured: a Host that is not a host name is refused with bad_request', async () => {
+    const app = await startTestApp('sqlite');
+    try {
+      for (const host of ['evil.example/.well-known?', 'a b', 'user@evil.example']) {
+        const response = await app.request('GET', METADATA, undefined, { host });
+        assert.equal(response.statusCode, 400, host);
+        assert.equal(response.json().code, 'bad_request');
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses to start with a GATEHOUSE_PUBLIC_URL that is not a plain http(s) URL, naming it', async () => {
+    const database = await createTestDatabase('sqlite');
+    try {
+      for (const publicUrl of ['auth.example.com', 'ftp://auth.example.com', 'https://user:secret@auth.example.com', 'https://auth.example.com/?x=1']) {
+        await assert.rejects(prepare(configWith({ dataDir: database.dataDir, publicUrl })), (error: unknown) => {
+          assert.ok(isGatehouseError(error));
+          assert.equal(error.code, 'config_invalid');
+          assert.match(error.message, /GATEHOUSE_PUBLIC_URL/);
+          assert.ok(!error.message.includes('secret'), 'never the value');
+          return true;
+        });
+      }
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it, mock } from 'node:test';
 import { isCheckableHash, PasswordHasher } from '../src/users/password-hasher.js';
 
 // Written by Django 3.2.25's own hashers (BCryptSHA256PasswordHasher, BCryptPasswordHasher,
@@ -54,5 +54,38 @@ describe('password hasher: Django bcrypt formats', () => {
     for (const other of ['sha1$salt$hash', 'md5$salt$hash', 'unsalted_md5$abc', 'crypt$$ab12', '!unusable', '']) {
       assert.equal(isCheckableHash(other), false, other);
     }
+    // Malformed hashes of a known format are not checkable either.
+    for (const malformed of ['$argon2id$garbage', 'argon2$argon2id$v=19$m=1,t=1$c2FsdA$aGFzaA', 'pbkdf2_sha256$$salt$hash', 'pbkdf2_sha256$1200$salt$', 'pbkdf2_sha256$99999999$salt$hash']) {
+      assert.equal(isCheckableHash(malformed), false, malformed);
+    }
+  });
+});
+
+describe('password hasher: every check costs a password check', () => {
+  afterEach(() => mock.restoreAll());
+
+  /** Counts checks against the dummy hash, the work a login for an unknown username costs. */
+  function countDummyChecks(): () => number {
+    const spy = mock.method(PasswordHasher.prototype as unknown as { verifyDummy(password: string): Promise<void> }, 'verifyDummy');
+    return () => spy.mock.callCount();
+  }
+
+  it('checks the dummy hash for a hash it cannot check, and never matches', async () => {
+    const dummyChecks = countDummyChecks();
+    const unusable = ['!unusable', 'sha1$salt$hash', 'md5$salt$hash', '', '$argon2id$v=19$m=0,t=0,p=0$c2FsdHNhbHQ$aGFzaGhhc2g', 'bcrypt$$2b$17$0Obe2TdwsrdJTzX74NA75uD9y8xF0odV5devY.mmHI.6KROfo1aZ6'];
+    for (const encoded of unusable) {
+      assert.deepEqual(await hasher.check(encoded, 'gatehouse dummy password'), { matches: false, needsRehash: false }, encoded);
+    }
+    assert.equal(dummyChecks(), unusable.length);
+  });
+
+  it('checks a real hash itself, and the dummy only for unknown users', async () => {
+    const dummyChecks = countDummyChecks();
+    const encoded = await hasher.hash('correct horse battery');
+    assert.equal((await hasher.check(encoded, 'wrong')).matches, false);
+    assert.equal((await hasher.check(DJANGO.bcrypt.encoded, 'wrong')).matches, false);
+    assert.equal(dummyChecks(), 0);
+    await hasher.checkDummy('anything');
+    assert.equal(dummyChecks(), 1);
   });
 });

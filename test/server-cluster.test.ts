@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { freePort, testDistDir } from './support/spawn-server.js';
+import { ABUSE_LIMITS_OFF, freePort, testDistDir } from './support/spawn-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -63,6 +63,7 @@ async function startCluster(args: string[], env: Record<string, string> = {}, po
     GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
     GATEHOUSE_ARGON2_ITERATIONS: '1',
     GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+    ...ABUSE_LIMITS_OFF,
     GATEHOUSE_GRACEFUL_TIMEOUT: '20s',
     ...env,
   };
@@ -482,6 +483,91 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
     } finally {
       await cluster.stop();
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
+
+describe('gatehouse serve: settings are checked on every load, not only at first start', { timeout: 240_000 }, () => {
+  // Parses, but unsafe: an introspection secret shorter than 16 characters.
+  const UNSAFE_VALUE = 'resource:tiny-secret-42';
+  const PINO_ERROR = 50;
+
+  async function envFileWith(text: string): Promise<{ file: string; dir: string }> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-envfile-'));
+    const file = path.join(dir, 'gatehouse.env');
+    await writeFile(file, text);
+    return { file, dir };
+  }
+
+  /** Lines logged since `from`, as text, for "never the value" checks. */
+  const textSince = (cluster: Cluster, from: number): string => JSON.stringify(cluster.logs.slice(from));
+
+  test('SIGHUP and a crash respawn with an unsafe GATEHOUSE_ENV_FILE: refused with one error line each, the running workers kept', async () => {
+    const env = await envFileWith('GATEHOUSE_ACCESS_TOKEN_LIFETIME=5m\n');
+    const cluster = await startCluster(['--workers', '2'], { GATEHOUSE_ENV_FILE: env.file });
+    try {
+      await waitForWorkers(cluster, 2);
+      const before = cluster.liveWorkers();
+      await writeFile(env.file, `GATEHOUSE_INTROSPECTION_CLIENTS=${UNSAFE_VALUE}\n`);
+
+      // SIGHUP: the reload is refused before any worker is replaced.
+      let seen = cluster.logs.length;
+      cluster.child.kill('SIGHUP');
+      const outcome = await cluster.waitFor((l) => l.event === 'reload_refused' || l.event === 'reload_finished' || l.event === 'worker_spawned', 60_000, seen);
+      assert.equal(outcome.event, 'reload_refused');
+      assert.match(String(outcome['reason']), /GATEHOUSE_INTROSPECTION_CLIENTS/);
+      await sleep(1000);
+      assert.deepEqual(cluster.liveWorkers(), before, 'the running workers are kept');
+      assert.ok(!cluster.logs.slice(seen).some((l) => l.event === 'worker_spawned'));
+      assert.equal(cluster.logs.slice(seen).filter((l) => Number(l['level']) >= PINO_ERROR).length, 1, 'one error line');
+      assert.ok(!textSince(cluster, seen).includes('tiny-secret'), 'never the value');
+
+      // A crashed worker is not replaced by one with the unsafe settings; the other keeps serving.
+      seen = cluster.logs.length;
+      const [victim, survivor] = before;
+      assert.ok(victim !== undefined && survivor !== undefined);
+      process.kill(victim, 'SIGKILL');
+      const respawn = await cluster.waitFor((l) => l.event === 'respawn_refused' || l.event === 'worker_spawned', 30_000, seen);
+      assert.equal(respawn.event, 'respawn_refused');
+      assert.match(String(respawn['reason']), /GATEHOUSE_INTROSPECTION_CLIENTS/);
+      await sleep(9000); // past one re-check (every 8 s): still refused, and not logged again
+      assert.deepEqual(cluster.liveWorkers(), [survivor]);
+      assert.equal(cluster.logs.slice(seen).filter((l) => l.event === 'respawn_refused').length, 1);
+      assert.ok(!textSince(cluster, seen).includes('tiny-secret'), 'never the value');
+      assert.equal((await fetch(`${cluster.baseUrl}/readyz`)).status, 200);
+
+      // Fixed: the slot is refilled without another signal.
+      seen = cluster.logs.length;
+      await writeFile(env.file, 'GATEHOUSE_ACCESS_TOKEN_LIFETIME=2m\n');
+      await cluster.waitFor((l) => l.event === 'worker_up', 30_000, seen);
+      assert.equal(cluster.liveWorkers().length, 2);
+    } finally {
+      await cluster.stop();
+      await rm(env.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a max-requests recycle with an unsafe GATEHOUSE_ENV_FILE keeps the worker serving', async () => {
+    const env = await envFileWith('GATEHOUSE_ACCESS_TOKEN_LIFETIME=5m\n');
+    const cluster = await startCluster(['--workers', '1', '--max-requests', '40'], { GATEHOUSE_ENV_FILE: env.file });
+    try {
+      await waitForWorkers(cluster, 1);
+      const before = cluster.liveWorkers();
+      await writeFile(env.file, `GATEHOUSE_INTROSPECTION_CLIENTS=${UNSAFE_VALUE}\n`);
+      const seen = cluster.logs.length;
+      for (let i = 0; i < 60; i++) assert.equal((await fetch(`${cluster.baseUrl}/healthz`)).status, 200);
+      const outcome = await cluster.waitFor((l) => l.event === 'recycle_refused' || l.event === 'worker_spawned', 30_000, seen);
+      assert.equal(outcome.event, 'recycle_refused');
+      assert.match(String(outcome['reason']), /GATEHOUSE_INTROSPECTION_CLIENTS/);
+      for (let i = 0; i < 20; i++) assert.equal((await fetch(`${cluster.baseUrl}/healthz`)).status, 200);
+      await sleep(500);
+      assert.deepEqual(cluster.liveWorkers(), before, 'the same worker keeps serving');
+      assert.ok(!cluster.logs.slice(seen).some((l) => l.event === 'worker_spawned'));
+      assert.equal(cluster.logs.slice(seen).filter((l) => Number(l['level']) >= PINO_ERROR).length, 1, 'one error line');
+      assert.ok(!textSince(cluster, seen).includes('tiny-secret'), 'never the value');
+    } finally {
+      await cluster.stop();
+      await rm(env.dir, { recursive: true, force: true });
     }
   });
 });

@@ -18,6 +18,8 @@ export interface ClaimRules {
   readonly issuer: string | undefined;
   readonly audience: readonly string[] | undefined;
   readonly leeway: number;
+  /** Longest `exp − iat` and `exp − now` accepted, in seconds. */
+  readonly maxTokenAge: number;
   readonly tokenType: 'access' | 'refresh' | null;
 }
 
@@ -34,16 +36,21 @@ function numericDate(claims: Record<string, unknown>, name: string): number | un
 
 /**
  * Checks a claim set against the clock (`now`, epoch seconds) and the rules: `exp` required and
- * numeric, not past; `nbf` not in the future (both with leeway); `iss`, `aud` and `token_type`
- * when configured. Runs again on every cache hit, so time always counts.
+ * numeric, not past; `nbf` and `iat` not in the future (all with leeway, as PyJWT checks them);
+ * a lifetime (`exp − iat`, and `exp − now` with leeway) of at most `maxTokenAge`; `iss`, `aud`
+ * and `token_type` when configured. Runs again on every cache hit, so time always counts.
  */
 export function checkClaims(claims: Record<string, unknown>, rules: ClaimRules, now: number): VerifiedClaims {
   const exp = numericDate(claims, 'exp');
   if (exp === undefined) fail('claim_missing', '"exp" claim is missing');
   const nbf = numericDate(claims, 'nbf');
-  numericDate(claims, 'iat');
+  const iat = numericDate(claims, 'iat');
   if (now - rules.leeway >= exp) fail('token_expired', 'token is expired');
   if (nbf !== undefined && nbf > now + rules.leeway) fail('token_not_yet_valid', 'token is not valid yet');
+  if (iat !== undefined && iat > now + rules.leeway) fail('token_not_yet_valid', '"iat" claim is in the future');
+  // A stolen token, or one from a signer that was tricked or misconfigured, lives no longer than this.
+  if (iat !== undefined && exp - iat > rules.maxTokenAge) fail('token_lifetime_too_long', 'token lifetime ("exp" - "iat") exceeds maxTokenAge');
+  if (exp - now > rules.maxTokenAge + rules.leeway) fail('token_lifetime_too_long', 'token expires further ahead than maxTokenAge');
   if (rules.issuer !== undefined) {
     if (claims.iss === undefined) fail('claim_missing', '"iss" claim is missing');
     if (claims.iss !== rules.issuer) fail('issuer_mismatch', 'unexpected "iss" claim value');

@@ -20,8 +20,14 @@ export interface VerifierOptions {
   algorithms: readonly string[];
   issuer?: string;
   audience?: string | readonly string[];
-  /** Clock skew allowed for `exp` and `nbf`, in seconds (default 0). */
+  /** Clock skew allowed for `exp`, `nbf` and `iat`, in seconds (default 0). */
   leeway?: number;
+  /**
+   * Longest token lifetime accepted, in seconds (default 86400, one day): a token whose
+   * `exp − iat`, or whose `exp − now` (beyond `leeway`), exceeds it is refused with
+   * `token_lifetime_too_long`. Raise it to check refresh tokens living longer than a day.
+   */
+  maxTokenAge?: number;
   /** Required `token_type` claim (simplejwt); `null` skips the check. Default `'access'`. */
   tokenType?: 'access' | 'refresh' | null;
   /** Longest token accepted, refused before any decoding (default 8192). */
@@ -46,6 +52,9 @@ export interface Verifier {
   verify(token: string): Promise<VerifiedClaims>;
 }
 
+/** One day: a simplejwt refresh token's default lifetime, and far beyond an access token's. */
+const DEFAULT_MAX_TOKEN_AGE = 86_400;
+
 function optionsError(message: string): never {
   throw new VerifyError('options_invalid', message);
 }
@@ -53,6 +62,12 @@ function optionsError(message: string): never {
 function nonNegative(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) optionsError(`${name} must be a non-negative number`);
+  return value;
+}
+
+function positive(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) optionsError(`${name} must be a positive number`);
   return value;
 }
 
@@ -100,7 +115,8 @@ function deepFreeze<T extends object>(value: T): T {
  * Creates a token verifier for a resource server. Options and key material are checked now, so
  * mistakes fail at start (`options_invalid`, `key_invalid`). `verify` runs the strict JWS checks,
  * the signature with the key chosen by exact `kid` and its bound algorithm, then the claims
- * (`exp` required; `nbf`, `iss`, `aud`, `token_type`). Verified tokens are cached until `exp`.
+ * (`exp` required; `nbf` and `iat` not in the future; a lifetime within `maxTokenAge`; `iss`,
+ * `aud`, `token_type`). Verified tokens are cached until `exp`.
  *
  * @example
  * const verifier = createVerifier({
@@ -120,7 +136,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   if (options.issuer !== undefined && (typeof options.issuer !== 'string' || options.issuer === '')) optionsError('issuer must be a non-empty string');
   const tokenType = options.tokenType === undefined ? 'access' : options.tokenType;
   if (tokenType !== null && tokenType !== 'access' && tokenType !== 'refresh') optionsError('tokenType must be access, refresh or null');
-  const rules: ClaimRules = { issuer: options.issuer, audience: checkAudience(options.audience), leeway: nonNegative(options.leeway, 'leeway', 0), tokenType };
+  const rules: ClaimRules = {
+    issuer: options.issuer,
+    audience: checkAudience(options.audience),
+    leeway: nonNegative(options.leeway, 'leeway', 0),
+    maxTokenAge: positive(options.maxTokenAge, 'maxTokenAge', DEFAULT_MAX_TOKEN_AGE),
+    tokenType,
+  };
   const maxTokenLength = nonNegative(options.maxTokenLength, 'maxTokenLength', 8192);
   const clock = options.clock ?? (() => Date.now() / 1000);
   if (typeof clock !== 'function') optionsError('clock must be a function');

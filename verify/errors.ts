@@ -9,7 +9,9 @@
  * - `header_not_allowed`: `jwk`, `jku`, `x5u`, `x5c`, `b64`, `zip`, `enc` in the protected header.
  * - `crit_unsupported`: a `crit` header (no extension is understood).
  * - `signature_invalid`: empty, malformed or wrong signature.
- * - `token_expired`, `token_not_yet_valid`: `exp` / `nbf` against the clock and leeway.
+ * - `token_expired`, `token_not_yet_valid`: `exp` / `nbf` or `iat` against the clock and leeway
+ *   (a future `iat` is refused as PyJWT refuses it).
+ * - `token_lifetime_too_long`: `exp − iat`, or `exp − now` beyond leeway, exceeds `maxTokenAge`.
  * - `claim_missing`, `claim_invalid`: a required claim is absent or has the wrong type.
  * - `issuer_mismatch`, `audience_mismatch`, `wrong_token_type`: claim values.
  * - `jwks_unavailable`: the remote key set could not be fetched and none is cached.
@@ -27,6 +29,7 @@ export type VerifyErrorCode =
   | 'signature_invalid'
   | 'token_expired'
   | 'token_not_yet_valid'
+  | 'token_lifetime_too_long'
   | 'claim_missing'
   | 'claim_invalid'
   | 'issuer_mismatch'

@@ -1,3 +1,4 @@
+import { isGatehouseError } from '../errors.js';
 import type { AuditEvent, ClientInfo, Store } from '../store/store.js';
 import type { AuditEventName } from './audit-event-names.js';
 
@@ -23,6 +24,8 @@ export interface AuditTrailOptions {
   readonly queueLimit?: number;
   /** Told when writes start failing (false) and when they succeed again (true): one log line each. */
   readonly onWriteState?: (writing: boolean) => void;
+  /** Told when the database refused a batch for what it holds (not an outage): it is dropped. */
+  readonly onRefused?: (events: number) => void;
 }
 
 const DEFAULT_FLUSH_MS = 200;
@@ -52,6 +55,7 @@ export class AuditTrail implements AuditRecorder {
   readonly #batchSize: number;
   readonly #queueLimit: number;
   readonly #onWriteState: ((writing: boolean) => void) | undefined;
+  readonly #onRefused: ((events: number) => void) | undefined;
   #failing = false;
   #queue: AuditEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -65,6 +69,7 @@ export class AuditTrail implements AuditRecorder {
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
     this.#onWriteState = options.onWriteState;
+    this.#onRefused = options.onRefused;
   }
 
   record(entry: AuditEntry): void {
@@ -97,7 +102,13 @@ export class AuditTrail implements AuditRecorder {
         this.#failing = false;
         this.#onWriteState?.(true);
       },
-      () => {
+      (error: unknown) => {
+        // A batch the database refused for its content would be refused forever: drop it.
+        if (!isGatehouseError(error) || error.code !== 'service_unavailable') {
+          this.#dropped += batch.length;
+          this.#onRefused?.(batch.length);
+          return;
+        }
         // Kept for the next flush, ahead of what arrived meanwhile; the oldest go past the limit.
         const kept = [...batch, ...this.#queue];
         this.#dropped += Math.max(0, kept.length - this.#queueLimit);

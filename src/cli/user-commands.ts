@@ -5,6 +5,7 @@ import type { Store, User } from '../store/store.js';
 import { readFile } from 'node:fs/promises';
 import { AuditTrail } from '../audit/audit-trail.js';
 import { createUser, setActive, setPassword } from '../users/create-user.js';
+import { validUsername } from '../users/validate-credentials.js';
 import { importDjangoUsers } from '../users/import-django-users.js';
 import { PasswordHasher } from '../users/password-hasher.js';
 import type { ParsedArguments } from './arguments.js';
@@ -38,7 +39,8 @@ function hasherFor(config: Config): PasswordHasher {
 
 async function existingUser(store: Store, username: string | undefined): Promise<User> {
   if (username === undefined) throw new GatehouseError('invalid', 'a username is required');
-  const user = await store.findUserByUsername(username);
+  // Stored names are NFKC (ａlice is alice); a name stored before that is found as typed.
+  const user = (await store.findUserByUsername(validUsername(username) ?? username)) ?? (await store.findUserByUsername(username));
   if (user === undefined) throw new GatehouseError('user_not_found', 'No such user.');
   return user;
 }

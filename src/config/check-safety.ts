@@ -1,11 +1,14 @@
 import { GatehouseError } from '../errors.js';
+import { environmentWithFile } from './env-file.js';
+import { loadConfig } from './load-config.js';
+import { parsePublicUrl } from './public-url.js';
 import type { Config } from './schema.js';
 
 const MIN_KEY_ENCRYPTION_KEY = 32;
 
 /**
  * Settings that parse but would be unsafe to serve with; each problem names the setting to
- * change. (Weak signing keys are refused where keys are loaded.)
+ * change, never its value. (Weak signing keys are refused where keys are loaded.)
  */
 export function unsafeSettings(config: Config): string[] {
   const problems: string[] = [];
@@ -21,6 +24,9 @@ export function unsafeSettings(config: Config): string[] {
   if (config.trustedProxies.some((proxy) => proxy === '0.0.0.0/0' || proxy === '::/0' || proxy === '*')) {
     problems.push('GATEHOUSE_TRUSTED_PROXIES must not trust every address: list your proxies');
   }
+  if (config.publicUrl !== undefined && parsePublicUrl(config.publicUrl) === undefined) {
+    problems.push('GATEHOUSE_PUBLIC_URL must be an absolute http(s) URL without credentials, query or fragment');
+  }
   return problems;
 }
 
@@ -28,4 +34,19 @@ export function unsafeSettings(config: Config): string[] {
 export function refuseUnsafeSettings(config: Config): void {
   const problems = unsafeSettings(config);
   if (problems.length > 0) throw new GatehouseError('config_invalid', `Unsafe settings: ${problems.join('; ')}.`);
+}
+
+/**
+ * The settings a serving process would start with now: the environment overlaid with
+ * GATEHOUSE_ENV_FILE (read afresh), parsed and checked by {@link refuseUnsafeSettings}. Every
+ * start, reload, respawn and recycle goes through it. Throws `config_invalid` naming settings,
+ * never their values.
+ *
+ * @example
+ * const config = loadServingConfig(process.env);
+ */
+export function loadServingConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const config = loadConfig(environmentWithFile(env));
+  refuseUnsafeSettings(config);
+  return config;
 }

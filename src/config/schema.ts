@@ -37,6 +37,7 @@ export const SCHEMA = {
   keyEncryptionKey: optionalText('GATEHOUSE_KEY_ENCRYPTION_KEY', 'Encrypts generated private keys at rest (at least 32 characters).', { secret: true }),
   keyPrepublish: duration('GATEHOUSE_KEY_PREPUBLISH', '1h', 0, 'How long a rotated-in key is published in JWKS before it signs.'),
   issuer: optionalText('GATEHOUSE_ISSUER', 'The iss claim written and required; unset = none.'),
+  publicUrl: optionalText('GATEHOUSE_PUBLIC_URL', 'The URL clients reach Gatehouse at (https://auth.example.com): OAuth metadata (/.well-known/oauth-authorization-server) names its endpoints under it, never under a forwarded host. Unset = GATEHOUSE_ISSUER when that is an http(s) URL, else the request\'s own Host header (answered with Cache-Control: no-store).'),
   audience: optionalText('GATEHOUSE_AUDIENCE', 'The aud claim written and required; unset = none.'),
   verifiedTokenCache: flag('GATEHOUSE_VERIFIED_TOKEN_CACHE', true, 'Remember tokens whose signature already checked out until they expire (skips repeated signature checks; revocation is still checked).'),
   leeway: duration('GATEHOUSE_LEEWAY', '0', 0, 'Clock skew allowed when checking exp and nbf.'),
@@ -48,6 +49,10 @@ export const SCHEMA = {
   argon2Iterations: integer('GATEHOUSE_ARGON2_ITERATIONS', 2, 1, 100, 'argon2id time cost (OWASP: 2).'),
   argon2Parallelism: integer('GATEHOUSE_ARGON2_PARALLELISM', 1, 1, 16, 'argon2id lanes (OWASP: 1).'),
   loginRateLimit: rateLimit('GATEHOUSE_LOGIN_RATE_LIMIT', '20/1m', 'Login attempts per client address and username.'),
+  loginAccountLimit: rateLimit('GATEHOUSE_LOGIN_ACCOUNT_LIMIT', '10/15m', 'Failed logins per account in the window before each further one must wait, from 1 s doubling up to the window (429 with Retry-After). Logins from an address or browser that signed in to that account before are exempt.'),
+  loginAddressLimit: rateLimit('GATEHOUSE_LOGIN_ADDRESS_LIMIT', '30/15m', 'Failed logins per client address (IPv6: per /64), across usernames.'),
+  signupRateLimit: rateLimit('GATEHOUSE_SIGNUP_RATE_LIMIT', '10/1h', 'Sign-ups per client address (IPv6: per /64).'),
+  hashQueueLimit: integer('GATEHOUSE_HASH_QUEUE_LIMIT', 64, 0, 100_000, 'Password hashes in progress or waiting per worker; past it logins, sign-ups and password changes answer 503 at once rather than queueing. 0 = no limit.'),
 
   audit: flag('GATEHOUSE_AUDIT', true, 'Record the audit trail (logins, refreshes, logouts, account and admin changes) in the database.'),
   auditRetention: duration('GATEHOUSE_AUDIT_RETENTION', '90d', 1, 'How long audit events are kept.'),
@@ -71,6 +76,7 @@ export const SCHEMA = {
 
   // OAuth endpoints (RFC 7662 introspection)
   introspectionClients: list('GATEHOUSE_INTROSPECTION_CLIENTS', '', 'client_id:secret pairs allowed to call POST /oauth/introspect.', { secret: true }),
+  introspectionFailureLimit: rateLimit('GATEHOUSE_INTROSPECTION_FAILURE_LIMIT', '20/15m', 'Failed client authentications at POST /oauth/introspect per client address (IPv6: per /64) before 429.'),
 } as const;
 
 type SettingValue<S> = S extends { readonly unset: infer T } ? T : never;

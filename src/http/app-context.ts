@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
+import type { CounterStore } from '../limits/counter-store.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import type { Store } from '../store/store.js';
 import type { KeyRing } from '../tokens/key-ring.js';
@@ -16,4 +17,6 @@ export interface AppContext {
   /** True once a graceful shutdown began: /readyz fails first. */
   readonly isDraining: () => boolean;
   readonly redis: Redis | undefined;
+  /** Where the abuse limits count: this node (the primary), or every node (Redis). */
+  readonly counters: CounterStore;
 }

@@ -79,8 +79,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
   limitHandlerTime(app, config.requestTimeout * 1000);
 
   await registerBodyParsers(app);
-  // Only cookie mode reads or sets cookies; elsewhere the parsing hook would be wasted work.
-  if (config.refreshCookie) await app.register(cookie);
+  // Only cookie mode reads cookies on every request; elsewhere the parsing hook would be wasted
+  // work, and only the login's known-device cookie is read, by the login itself.
+  await app.register(cookie, config.refreshCookie ? {} : { hook: false });
   if (config.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...config.corsOrigins],
@@ -90,7 +91,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
       maxAge: 600,
     });
   }
-  await registerRateLimits(app, ctx.redis);
+  await registerRateLimits(app, ctx.counters);
 
   tokenRoutes(app, ctx);
   userRoutes(app, ctx);

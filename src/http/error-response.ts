@@ -33,6 +33,8 @@ export function toPublicError(error: unknown): GatehouseError {
 /** Sends an error in the API's shape; every 401 names the Bearer scheme. */
 export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
   if (error.status === 401 && !reply.hasHeader('www-authenticate')) void reply.header('www-authenticate', WWW_AUTHENTICATE);
+  // An outage or an overload is brief, or so we hope: tell clients when to try again.
+  if (error.status === 503 && !reply.hasHeader('retry-after')) void reply.header('retry-after', '1');
   return reply.code(error.status).type('application/json; charset=utf-8').send(error.body);
 }
 

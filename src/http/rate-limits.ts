@@ -1,15 +1,20 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { RateLimit } from '../config/setting.js';
 import { GatehouseError } from '../errors.js';
+import { usernameForRecords } from '../users/validate-credentials.js';
+import { addressKey } from '../limits/address-key.js';
+import type { CounterStore } from '../limits/counter-store.js';
+import { rateLimitStoreFor } from '../limits/rate-limit-store.js';
 
-/** Registers @fastify/rate-limit (shared through Redis when configured; per process otherwise). */
-export async function registerRateLimits(app: FastifyInstance, redis: Redis | undefined): Promise<void> {
+/**
+ * Registers @fastify/rate-limit, counting in `counters`: per node without Redis (the primary
+ * holds the counts of all its workers), across nodes with it.
+ */
+export async function registerRateLimits(app: FastifyInstance, counters: CounterStore): Promise<void> {
   await app.register(rateLimit, {
     global: false,
-    nameSpace: 'gatehouse-rl:',
-    ...(redis === undefined ? {} : { redis }),
+    store: rateLimitStoreFor(counters),
     // A Redis outage must not lock every user out; the login itself still needs the password.
     skipOnError: true,
     errorResponseBuilder: (_request, context) =>
@@ -21,7 +26,8 @@ export async function registerRateLimits(app: FastifyInstance, redis: Redis | un
 export function usernameOf(request: FastifyRequest): string {
   const body = request.body;
   const username = typeof body === 'object' && body !== null && 'username' in body ? body.username : undefined;
-  return typeof username === 'string' ? username.toLowerCase().slice(0, 150) : '';
+  // One budget per name whatever its spelling (ａlice is alice), and never a NUL in a record.
+  return typeof username === 'string' ? usernameForRecords(username).toLowerCase() : '';
 }
 
 /**
@@ -42,5 +48,16 @@ export function limitByAddressAndUsername(
     groupId: group,
     keyGenerator: (request) => `${group}|${request.ip}|${usernameOf(request)}`,
     ...(onRefused === undefined ? {} : { onExceeded: (request: FastifyRequest) => onRefused(request, usernameOf(request)) }),
+  });
+}
+
+/** A per-route limit keyed by client address alone (an IPv6 /64 as one): sign-ups. Undefined when off. */
+export function limitByAddress(app: FastifyInstance, limit: RateLimit, group: string): preHandlerAsyncHookHandler | undefined {
+  if (limit.max === 0) return undefined;
+  return app.rateLimit({
+    max: limit.max,
+    timeWindow: limit.windowSeconds * 1000,
+    groupId: group,
+    keyGenerator: (request) => `${group}|${addressKey(request.ip)}`,
   });
 }

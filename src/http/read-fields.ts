@@ -2,7 +2,9 @@ import { validationError } from '../errors.js';
 
 /**
  * Reads required string fields from an untrusted body, answering as DRF's serializers do:
- * `{"password": ["This field is required."]}`, one message per bad field.
+ * `{"password": ["This field is required."]}`, one message per bad field. As DRF's CharField,
+ * numbers are taken as their text (`{"refresh": 123}` is the token "123"); booleans, objects
+ * and arrays are not strings, and NUL or lone surrogate characters are refused.
  *
  * @example const { username, password } = requireStrings(request.body, ['username', 'password']);
  */
@@ -11,10 +13,9 @@ export function requireStrings<const K extends string>(body: unknown, names: rea
   const values: Partial<Record<K, string>> = {};
   const errors: Record<string, string[]> = {};
   for (const name of names) {
-    const value = Object.hasOwn(object, name) ? object[name] : undefined;
-    const problem = stringProblem(value);
-    if (problem === undefined) values[name] = value as string;
-    else errors[name] = [problem];
+    const read = readString(Object.hasOwn(object, name) ? object[name] : undefined);
+    if (typeof read === 'string') values[name] = read;
+    else errors[name] = [read.problem];
   }
   if (Object.keys(errors).length > 0) throw validationError(errors);
   return values as Record<K, string>;
@@ -24,18 +25,22 @@ export function requireStrings<const K extends string>(body: unknown, names: rea
 export function optionalString(body: unknown, name: string): string | undefined {
   const object = asObject(body);
   if (!Object.hasOwn(object, name)) return undefined;
-  const value = object[name];
-  const problem = stringProblem(value);
-  if (problem !== undefined) throw validationError({ [name]: [problem] });
-  return value as string;
+  const read = readString(object[name]);
+  if (typeof read !== 'string') throw validationError({ [name]: [read.problem] });
+  return read;
 }
 
-function stringProblem(value: unknown): string | undefined {
-  if (value === undefined) return 'This field is required.';
-  if (value === null) return 'This field may not be null.';
-  if (typeof value !== 'string') return 'Not a valid string.';
-  if (value.trim() === '') return 'This field may not be blank.';
-  return undefined;
+/** DRF CharField's `run_validation`: required, null, blank, type (numbers become text), then its two validators. */
+function readString(value: unknown): string | { readonly problem: string } {
+  if (value === undefined) return { problem: 'This field is required.' };
+  if (value === null) return { problem: 'This field may not be null.' };
+  if (typeof value === 'string' && value.trim() === '') return { problem: 'This field may not be blank.' };
+  if (typeof value !== 'string' && typeof value !== 'number') return { problem: 'Not a valid string.' };
+  const text = String(value);
+  if (text.includes('\0')) return { problem: 'Null characters are not allowed.' };
+  const surrogate = /\p{Cs}/u.exec(text)?.[0];
+  if (surrogate !== undefined) return { problem: `Surrogate characters are not allowed: U+${surrogate.charCodeAt(0).toString(16).toUpperCase()}.` };
+  return text;
 }
 
 function asObject(body: unknown): Record<string, unknown> {

@@ -1,10 +1,15 @@
 import { validationError } from '../errors.js';
 
-/** A query string parameter as Fastify parsed it: the last value when repeated. */
+/**
+ * A query string parameter as Fastify parsed it: the last value when repeated. A NUL is refused
+ * as DRF refuses it (PostgreSQL cannot take one in text).
+ */
 export function queryText(query: unknown, name: string): string | undefined {
   const value = typeof query === 'object' && query !== null ? (query as Record<string, unknown>)[name] : undefined;
   const last = Array.isArray(value) ? value.at(-1) : value;
-  return typeof last === 'string' && last !== '' ? last : undefined;
+  if (typeof last !== 'string' || last === '') return undefined;
+  if (last.includes('\u0000')) throw validationError({ [name]: ['Null characters are not allowed.'] });
+  return last;
 }
 
 /** A whole-number parameter within [min, max], DRF's 400 otherwise; `fallback` when absent. */

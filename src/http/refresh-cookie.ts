@@ -34,6 +34,15 @@ function checkCsrf(request: FastifyRequest, config: Config): void {
 }
 
 /**
+ * Cookie mode's guard on login, whose answer sets the refresh cookie: without it a cross-site
+ * form could sign the victim's browser in to the attacker's account (login CSRF). 403
+ * `csrf_failed` as for refresh and logout; nothing outside cookie mode.
+ */
+export function checkLoginCsrf(request: FastifyRequest, config: Config): void {
+  if (config.refreshCookie) checkCsrf(request, config);
+}
+
+/**
  * The refresh token of a request: from the body's `refresh` field, or in cookie mode from the
  * cookie (then the request must pass the CSRF check). Without either, DRF's "required" error.
  */

@@ -1,20 +1,37 @@
-import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Algorithm, Config } from '../config/schema.js';
 import { ALGORITHMS } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { Store, StoredSigningKey } from '../store/store.js';
-import { asymmetricRingKey, hmacRingKey, isHmac, parsePrivateKey } from '../tokens/key-material.js';
+import { asymmetricRingKey, hmacRingKey, isHmac, parsePrivateKey, thumbprint } from '../tokens/key-material.js';
 import { createKeyRing, type KeyRing, type SigningRingKey } from '../tokens/key-ring.js';
 import { openPrivateKey } from './seal-private-key.js';
 
 type KeyConfig = Pick<Config, 'algorithm' | 'signingKey' | 'keyEncryptionKey'>;
 
-/** A key from the database, back in memory, bound to the algorithm it was stored with. */
+/**
+ * A key from the database, back in memory, bound to the algorithm it was stored with. Refuses
+ * (`config_invalid`, naming the kid, never key material) a key that does not open with
+ * GATEHOUSE_KEY_ENCRYPTION_KEY, one stored in the clear while that is set, and one whose `kid`
+ * is not the thumbprint of its own public key (every generated key's is).
+ */
 export function ringKeyFromStored(stored: StoredSigningKey, keyEncryptionKey: string | undefined): SigningRingKey {
   const algorithm = ALGORITHMS.find((name) => name === stored.algorithm);
   if (algorithm === undefined) throw new GatehouseError('config_invalid', `Stored signing key ${stored.kid} has an unknown algorithm`);
-  const jwk = JSON.parse(openPrivateKey(stored.privateKey, keyEncryptionKey)) as JsonWebKey;
-  return asymmetricRingKey(createPrivateKey({ key: jwk, format: 'jwk' }), algorithm, 'stored signing key', stored.kid);
+  const text = openPrivateKey(stored.privateKey, keyEncryptionKey, { kid: stored.kid, algorithm });
+  const key = asymmetricRingKey(privateKeyFromJwkText(text, stored.kid), algorithm, `stored signing key ${stored.kid}`, stored.kid);
+  if (key.publicJwk === undefined || thumbprint(key.publicJwk as JsonWebKey) !== stored.kid) {
+    throw new GatehouseError('config_invalid', `Stored signing key ${stored.kid} does not match its kid`);
+  }
+  return key;
+}
+
+function privateKeyFromJwkText(text: string, kid: string): KeyObject {
+  try {
+    return createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' });
+  } catch {
+    throw new GatehouseError('config_invalid', `Stored signing key ${kid} is not a private JWK`);
+  }
 }
 
 /** True when a stored key may sign at `now`. */

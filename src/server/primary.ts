@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { pino, type Logger } from 'pino';
-import { environmentWithFile } from '../config/env-file.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadServingConfig } from '../config/check-safety.js';
 import type { Config } from '../config/schema.js';
 import { isGatehouseError } from '../errors.js';
+import { answerSharedCounters } from '../limits/cluster-counter-store.js';
 import { answerClusterMetrics, countWorkerRestart } from '../metrics/cluster-metrics.js';
 import { prepare } from '../runtime.js';
 import { DRAIN, RECYCLE, isSupervisorMessage } from './worker-messages.js';
@@ -42,7 +42,10 @@ export function backoffMs(consecutiveCrashes: number): number {
  * workers sharing one port and serves nothing itself. Replaces crashed workers with backoff and
  * exits 1 when they cannot stay up; SIGTERM/SIGINT drain everything and exit 0; SIGHUP replaces
  * the workers one by one (new code and settings) without failing a request; a worker past its
- * max requests is replaced the same way. Never resolves: it ends the process.
+ * max requests is replaced the same way. Every new worker reads the settings afresh, so each
+ * reload, respawn and recycle first checks them as the start did (unsafe settings included): a
+ * refused file keeps the running workers, with one error line naming the setting. Never
+ * resolves: it ends the process.
  *
  * @example
  * if (cluster.isPrimary) await runPrimary(config);
@@ -54,6 +57,7 @@ export async function runPrimary(config: Config): Promise<never> {
   const log = pino({ level: config.logLevel });
   await prepare(config);
   answerClusterMetrics();
+  answerSharedCounters();
   return new Primary(config, log).start();
 }
 
@@ -140,18 +144,49 @@ class Primary {
     if ([...this.children.values()].some((c) => c.slot === child.slot && !c.retiring)) return;
     this.consecutiveCrashes += 1;
     const delay = backoffMs(this.consecutiveCrashes);
+    this.respawnLater(child.slot, delay, false);
+  }
+
+  /**
+   * Refills a crashed worker's slot after `delay`, once the settings pass; while they do not,
+   * checks again every {@link MAX_BACKOFF_MS} (logging once), so a fixed file refills the slot.
+   */
+  private respawnLater(slot: number, delay: number, refusedBefore: boolean): void {
     const timer = setTimeout(() => {
       this.respawnTimers.delete(timer);
-      if (this.shuttingDown) return;
+      if (this.shuttingDown || [...this.children.values()].some((c) => c.slot === slot && !c.retiring)) return;
+      const refusal = this.settingsRefusal();
+      if (refusal !== undefined) {
+        if (!refusedBefore) this.log.error({ event: 'respawn_refused', slot, reason: refusal }, 'crashed worker not replaced: fix the settings (checked again every few seconds)');
+        this.respawnLater(slot, MAX_BACKOFF_MS, true);
+        return;
+      }
       countWorkerRestart('crash');
-      this.spawn(child.slot);
+      this.spawn(slot);
     }, delay);
     this.respawnTimers.add(timer);
+  }
+
+  /** Why a new worker could not start with the settings as they are now, or `undefined`. */
+  private settingsRefusal(): string | undefined {
+    try {
+      loadServingConfig(process.env);
+      return undefined;
+    } catch (error) {
+      // Our own messages name settings, never their values.
+      return isGatehouseError(error) ? error.message : 'unreadable settings';
+    }
   }
 
   /** Starts a new worker in `old`'s slot, waits until it listens, then drains `old`. */
   private async replace(old: Child, reason: 'max_requests' | 'reload'): Promise<boolean> {
     if (this.shuttingDown || old.retiring || !this.children.has(old.worker.id)) return true;
+    const refusal = this.settingsRefusal();
+    if (refusal !== undefined) {
+      const event = reason === 'reload' ? 'reload_refused' : 'recycle_refused';
+      this.log.error({ event, workerPid: old.worker.process.pid, slot: old.slot, reason: refusal }, 'settings refused: the running worker is kept');
+      return false;
+    }
     const fresh = this.spawn(old.slot);
     const up = await this.waitUntilListening(fresh);
     if (!up) {
@@ -217,11 +252,10 @@ class Primary {
 
   private reload(): void {
     if (this.shuttingDown) return;
-    try {
-      // New workers read the settings afresh: refuse a reload they could not start with.
-      loadConfig(environmentWithFile(process.env));
-    } catch (error) {
-      this.log.error({ event: 'reload_refused', reason: isGatehouseError(error) ? error.message : 'unreadable settings' }, 'SIGHUP ignored: fix the settings');
+    // New workers read the settings afresh: refuse a reload they could not start with.
+    const refusal = this.settingsRefusal();
+    if (refusal !== undefined) {
+      this.log.error({ event: 'reload_refused', reason: refusal }, 'SIGHUP ignored: fix the settings');
       return;
     }
     this.log.info({ event: 'reload_started' }, 'SIGHUP: rolling restart');

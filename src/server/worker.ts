@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import cluster from 'node:cluster';
 import { randomInt } from 'node:crypto';
+import { refuseUnsafeSettings } from '../config/check-safety.js';
 import type { Config } from '../config/schema.js';
 import { createRuntime } from '../runtime.js';
 import { trackConnections } from './drain-connections.js';
@@ -30,6 +31,8 @@ export async function runWorker(config: Config): Promise<void> {
   // Orphaned (the primary died): finish what we have and leave rather than serve unsupervised.
   process.on('disconnect', () => request('primary_gone'));
 
+  // The primary checked these settings before forking, but the file may have changed since.
+  refuseUnsafeSettings(config);
   const runtime = await createRuntime(config);
   const { app } = runtime;
   const drainer = trackConnections(app.server);

@@ -55,7 +55,8 @@ function checkTimeAndParties(payload: Record<string, unknown>, options: VerifyOp
   const { exp, nbf, iat, iss, aud } = payload;
   const { now, leeway } = options;
   if (typeof exp !== 'number' || !Number.isFinite(exp) || exp + leeway <= now) throw invalid();
-  if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid();
+  // PyJWT (under simplejwt) refuses an iat in the future too.
+  if (typeof iat !== 'number' || !Number.isFinite(iat) || iat - leeway > now) throw invalid();
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf - leeway > now)) throw invalid();
   if (options.issuer !== undefined && iss !== options.issuer) throw invalid();
   if (options.audience !== undefined) {
@@ -76,7 +77,8 @@ function narrowClaims(payload: Record<string, unknown>, type: TokenType | undefi
 
 /**
  * Checks a token's signature with the key its exact `kid` names, using only the algorithm bound
- * to that key, then its time claims, issuer, audience and type. Throws
+ * to that key, then its time claims (`exp` not past, `nbf` and `iat` not in the future, with
+ * leeway), issuer, audience and type. Throws
  * `GatehouseError('token_not_valid')`; messages never contain the token.
  *
  * Synchronous (node:crypto's checks are), so a request answered without a round trip needs no

@@ -3,6 +3,7 @@ import type { LoginFailure } from '../audit/audit-event-names.js';
 import { GatehouseError } from '../errors.js';
 import type { ClientInfo, Store, User } from '../store/store.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { PASSWORD_MAX, usernameForRecords, validUsername } from './validate-credentials.js';
 
 export interface UserContext {
   readonly store: Store;
@@ -20,19 +21,35 @@ export function noActiveAccount(): GatehouseError {
 }
 
 /**
- * Checks a username and password. An unknown username costs the same as a wrong password (a
- * dummy hash is checked) and all failures look alike. On success an outdated hash (imported
- * from Django, or older argon2 parameters) is replaced, and last_login is recorded.
+ * The account a login names: by the stored (NFKC) form of the name, then as typed, for accounts
+ * stored before names were normalised. A name no account can have is not looked up.
+ */
+async function findAccount(store: Store, username: string): Promise<User | undefined> {
+  const name = validUsername(username);
+  if (name === undefined) return undefined;
+  return (await store.findUserByUsername(name)) ?? (name === username ? undefined : store.findUserByUsername(username));
+}
+
+/**
+ * Checks a username and password. Every failure costs one password check and answers alike: an
+ * unknown username, or one no account can have (Django's rule after NFKC, so `ａlice` finds
+ * `alice`), is checked against a dummy hash, as is a password longer than any new one may be.
+ * On success an outdated hash (imported from Django, or older argon2 parameters) is replaced,
+ * and last_login is recorded.
  */
 export async function authenticateUser(ctx: UserContext, username: string, password: string, client: ClientInfo): Promise<User> {
   const failed = (reason: LoginFailure, user?: User): GatehouseError => {
-    ctx.audit.record({ event: 'login_failed', userId: user?.id ?? null, username: user?.username ?? username.slice(0, 150), reason, client });
+    ctx.audit.record({ event: 'login_failed', userId: user?.id ?? null, username: user?.username ?? usernameForRecords(username), reason, client });
     return noActiveAccount();
   };
-  const user = await ctx.store.findUserByUsername(username);
+  const user = await findAccount(ctx.store, username);
   if (user === undefined) {
-    await ctx.hasher.checkDummy(password);
+    await ctx.hasher.checkDummy(password.slice(0, PASSWORD_MAX));
     throw failed('unknown_user');
+  }
+  if (password.length > PASSWORD_MAX) {
+    await ctx.hasher.checkDummy(password.slice(0, PASSWORD_MAX));
+    throw failed('wrong_password', user);
   }
   const check = await ctx.hasher.check(user.passwordHash, password);
   if (!check.matches) throw failed('wrong_password', user);

@@ -23,7 +23,7 @@ async function requireCurrentPassword(ctx: CreateUserContext, userId: number, pa
  */
 export async function changeOwnPassword(ctx: CreateUserContext, userId: number, keepFamilyId: string, current: string, next: string, client: ClientInfo): Promise<void> {
   const user = await requireCurrentPassword(ctx, userId, current);
-  validateNewPassword(next, ctx.passwordMinLength, 'new_password');
+  await validateNewPassword(next, ctx.passwordMinLength, 'new_password', user.username);
   await ctx.store.setPasswordHash(user.id, await ctx.hasher.hash(next), { revokeSessions: true, keepFamilyId, now: ctx.clock() });
   ctx.audit.record({ event: 'password_changed', userId: user.id, username: user.username, sessionId: keepFamilyId, client });
 }

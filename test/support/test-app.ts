@@ -7,6 +7,10 @@ import { createTestDatabase } from './databases.js';
 /** Cheap argon2 for tests: the parameters are checked separately. */
 export const FAST_HASHING = { argon2MemoryKib: 1024, argon2Iterations: 1 } as const;
 
+/** The abuse limits, off unless a test sets them (tests sign up and fail far more than a person). */
+const OFF = Object.freeze({ max: 0, windowSeconds: 0 });
+const ABUSE_LIMITS_OFF = { signupRateLimit: OFF, loginAccountLimit: OFF, loginAddressLimit: OFF } as const;
+
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
@@ -21,7 +25,7 @@ export interface TestApp {
 /** An in-process Gatehouse on a fresh database of `dialect`, migrated and keyed. */
 export async function startTestApp(dialect: 'sqlite' | 'postgres', overrides: Partial<Config> = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
-  const config = configWith({ ...FAST_HASHING, logLevel: 'silent', databaseUrl: database.databaseUrl, dataDir: database.dataDir, ...overrides });
+  const config = configWith({ ...FAST_HASHING, ...ABUSE_LIMITS_OFF, logLevel: 'silent', databaseUrl: database.databaseUrl, dataDir: database.dataDir, ...overrides });
   await prepare(config);
   const runtime = await createRuntime(config, { logger: false });
   const app = runtime.app;

@@ -6,6 +6,7 @@ import { GatehouseError, validationError } from '../../errors.js';
 import { endSession, listSessions } from '../../sessions/manage-sessions.js';
 import type { User } from '../../store/store.js';
 import { setActive } from '../../users/create-user.js';
+import { validUsername } from '../../users/validate-credentials.js';
 import type { AppContext } from '../app-context.js';
 import { clientInfo } from '../client-info.js';
 import { queryInteger, queryText } from '../read-query.js';
@@ -86,7 +87,7 @@ export function adminRoutes(app: FastifyInstance, ctx: AppContext): void {
     const who = queryText(query, 'user');
     let userId: number | undefined;
     if (who !== undefined) {
-      const user = /^\d{1,15}$/.test(who) ? await store.findUserById(Number(who)) : await store.findUserByUsername(who);
+      const user = /^\d{1,15}$/.test(who) ? await store.findUserById(Number(who)) : await store.findUserByUsername(validUsername(who) ?? who);
       if (user === undefined) return { results: [] };
       userId = user.id;
     }

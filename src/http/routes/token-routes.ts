@@ -9,9 +9,10 @@ import { startSession } from '../../sessions/start-session.js';
 import { authenticateUser } from '../../users/authenticate-user.js';
 import type { AppContext } from '../app-context.js';
 import { clientInfo } from '../client-info.js';
+import { loginGuard } from '../login-guard.js';
 import { limitByAddressAndUsername } from '../rate-limits.js';
 import { requireStrings } from '../read-fields.js';
-import { refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
+import { checkLoginCsrf, refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
 import { requireAccessToken } from '../require-access-token.js';
 
 /** simplejwt's token endpoints, plus logout-everywhere. */
@@ -28,16 +29,28 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   const loginLimit = limitByAddressAndUsername(app, config.loginRateLimit, 'login', (request, username) =>
     ctx.sessions.audit.record({ event: 'login_failed', username, reason: 'rate_limited', client: clientInfo(request) }),
   );
+  const guard = loginGuard({
+    counters: ctx.counters,
+    account: config.loginAccountLimit,
+    address: config.loginAddressLimit,
+    onRefused: (request, username) => ctx.sessions.audit.record({ event: 'login_failed', username, reason: 'rate_limited', client: clientInfo(request) }),
+  });
   app.post('/api/token/', { ...(loginLimit ? { preHandler: loginLimit } : {}) }, async (request, reply) => {
+    checkLoginCsrf(request, config);
     const { username, password } = requireStrings(request.body, ['username', 'password']);
+    await guard.check(request, reply, username);
     let pair: TokenPair;
     try {
       const client = clientInfo(request);
       pair = await startSession(ctx.sessions, await authenticateUser(ctx.users, username, password, client), client);
     } catch (error) {
-      if (isGatehouseError(error) && error.code === 'no_active_account') countLogin('failure');
+      if (isGatehouseError(error) && error.code === 'no_active_account') {
+        countLogin('failure');
+        await guard.failed(request, username);
+      }
       throw error;
     }
+    await guard.succeeded(request, reply, username);
     countLogin('success');
     return sendPair(reply, pair);
   });

@@ -3,7 +3,7 @@ import { GatehouseError } from '../../errors.js';
 import { createUser } from '../../users/create-user.js';
 import type { AppContext } from '../app-context.js';
 import { clientInfo } from '../client-info.js';
-import { limitByAddressAndUsername } from '../rate-limits.js';
+import { limitByAddress } from '../rate-limits.js';
 import { requireStrings } from '../read-fields.js';
 import { requireAccessToken } from '../require-access-token.js';
 import { ME_CONTENT_TYPE, userView } from '../user-view.js';
@@ -15,7 +15,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.type(ME_CONTENT_TYPE).send(userView(user).json);
   });
 
-  const registerLimit = limitByAddressAndUsername(app, ctx.config.loginRateLimit, 'register');
+  const registerLimit = limitByAddress(app, ctx.config.signupRateLimit, 'signup');
   app.post('/api/users/', { ...(registerLimit ? { preHandler: registerLimit } : {}) }, async (request, reply) => {
     if (!ctx.config.registration) throw new GatehouseError('registration_closed', 'Registration is closed on this server.');
     const { username, password } = requireStrings(request.body, ['username', 'password']);
