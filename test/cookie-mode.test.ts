@@ -89,6 +89,19 @@ describe('cookie mode (GATEHOUSE_REFRESH_COOKIE=on) and CORS', () => {
     assert.equal(again.statusCode, 401);
   });
 
+  it('takes its own origin from the Host header, never from a forwarded host', async () => {
+    const fromHost = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD }, { ...CSRF, host: 'auth.example.test', origin: 'http://auth.example.test' });
+    assert.equal(fromHost.statusCode, 200);
+    const forged = await t.request('POST', '/api/token/', { username: 'cookie', password: PASSWORD }, {
+      ...CSRF,
+      host: 'auth.example.test',
+      'x-forwarded-host': 'evil.example.test',
+      origin: 'http://evil.example.test',
+    });
+    assert.equal(forged.statusCode, 403);
+    assert.equal(forged.json<{ code: string }>().code, 'csrf_failed');
+  });
+
   it('answers CORS only for allowed origins, with credentials', async () => {
     const preflight = (origin: string) =>
       t.app.inject({
@@ -101,5 +114,19 @@ describe('cookie mode (GATEHOUSE_REFRESH_COOKIE=on) and CORS', () => {
     assert.equal(ok.headers['access-control-allow-credentials'], 'true');
     const other = await preflight('https://evil.example.test');
     assert.equal(other.headers['access-control-allow-origin'], undefined);
+  });
+});
+
+describe('cookie mode with GATEHOUSE_PUBLIC_URL', () => {
+  it('takes its own origin from the configured URL', async () => {
+    const t = await startTestApp('sqlite', { refreshCookie: true, publicUrl: 'https://auth.example.test/gatehouse' });
+    try {
+      await t.request('POST', '/api/users/', { username: 'configured', password: PASSWORD });
+      const login = (origin: string) => t.request('POST', '/api/token/', { username: 'configured', password: PASSWORD }, { 'x-requested-with': 'gatehouse', origin });
+      assert.equal((await login('https://auth.example.test')).statusCode, 200);
+      assert.equal((await login('http://localhost:80')).statusCode, 403, 'the request\'s own host is not the configured origin');
+    } finally {
+      await t.close();
+    }
   });
 });

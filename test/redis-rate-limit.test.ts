@@ -30,6 +30,28 @@ describe('login rate limits shared through Redis', () => {
   });
 });
 
+describe('abuse limits shared through Redis', () => {
+  it('counts failed logins at one account on every node against one backoff', async () => {
+    const first = await startTestApp('sqlite', { redisUrl: REDIS_URL, loginAccountLimit: { max: 3, windowSeconds: 900 } });
+    const second = await createRuntime(configWith({ ...first.config }), { logger: false });
+    try {
+      const username = `shared-${randomBytes(6).toString('hex')}`;
+      const attempt = (app: typeof second.app, i: number) =>
+        app.inject({ method: 'POST', url: '/api/token/', payload: { username, password: 'a wrong guess' }, headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      const statuses = [
+        (await attempt(first.app, 1)).statusCode,
+        (await attempt(second.app, 2)).statusCode,
+        (await attempt(first.app, 3)).statusCode,
+        (await attempt(second.app, 4)).statusCode,
+      ];
+      assert.deepEqual(statuses, [401, 401, 401, 429]);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});
+
 describe('Redis unavailable', () => {
   it('serves every request, skips the limits, and logs one warning rather than an error per request', async () => {
     const port = await freePort(); // nothing listens there

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { publicBaseUrl } from '../config/public-url.js';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import { optionalString, requireStrings } from './read-fields.js';
@@ -29,7 +30,11 @@ function checkCsrf(request: FastifyRequest, config: Config): void {
   }
   const origin = request.headers.origin;
   if (origin === undefined) return;
-  const sameOrigin = origin === `${request.protocol}://${request.host}`;
+  // Our own origin from settings, else the Host header itself: never X-Forwarded-Host, which
+  // Fastify's request.host believes from a trusted proxy that may pass on a client's.
+  const configured = publicBaseUrl(config);
+  const own = configured === undefined ? `${request.protocol}://${request.headers.host ?? ''}` : new URL(configured).origin;
+  const sameOrigin = origin === own;
   if (!sameOrigin && !config.corsOrigins.includes(origin)) throw new GatehouseError('csrf_failed', 'CSRF check failed: origin not allowed.');
 }
 
