@@ -5,12 +5,15 @@
 // 3. GET /api/me/ with the default algorithm, with and without the verified-token cache.
 // 4. GET /api/me/ and refresh on PostgreSQL next to SQLite, and PostgreSQL transactions per call.
 // 5. What the audit trail costs: login and refresh with GATEHOUSE_AUDIT on vs off, on both stores.
-// 6. Revocation propagation between two nodes on one database.
-// 7. Token signing and verification per algorithm vs raw node:crypto.
+// 6. A login flood: GET /api/me/ and every login's answer time during it, with the hash queue
+//    bounded (GATEHOUSE_HASH_QUEUE_LIMIT=16, the default) and unbounded, next to GET /api/me/ alone.
+// 7. Revocation propagation between two nodes on one database.
+// 8. Token signing and verification per algorithm vs raw node:crypto.
 import { availableParallelism } from 'node:os';
 import { benchAudit, type AuditBenchRow } from './audit-bench.js';
 import { benchCluster, type ClusterBenchRow, type LoadFigures } from './cluster-bench.js';
 import { benchFastifyFloor } from './fastify-floor.js';
+import { benchFlood, floodReport } from './flood-bench.js';
 import { benchPropagationPostgres, benchPropagationSqlite, type PropagationResult } from './revocation-bench.js';
 import { benchStores, COUNTING_CONCURRENCY } from './store-bench.js';
 import { benchVerify } from './verify-bench.js';
@@ -126,6 +129,10 @@ print('write is in the worker\'s CPU time (on PostgreSQL, partly in its backends
 print(`(1 MiB, 1 iteration), so the hash does not hide that cost; then at the default OWASP cost (${owaspLoginSeconds} s per server, SQLite).`);
 print('Refresh with rotation off, one token replayed. Each PostgreSQL server has a database of its own.');
 printAuditRows(await benchAudit({ durationSeconds: seconds, owaspLoginSeconds, postgres: true }));
+
+const floodSeconds = quick ? 4 : 10;
+for (const line of floodReport(await benchFlood({ durationSeconds: floodSeconds }), floodSeconds)) print(line);
+print();
 
 const propagationRuns = quick ? 40 : 200;
 print(`## Revocation propagation between two nodes (two workers each, one database, ${propagationRuns} logins)`);

@@ -29,6 +29,10 @@ export interface WrkOptions extends WrkRequest {
   readonly url: string;
   /** wrk takes whole seconds only. */
   readonly durationSeconds: number;
+  /** Default {@link CONNECTIONS}; only a run that is about the connection count sets its own (the login flood). */
+  readonly connections?: number;
+  /** Also count the answers per HTTP status (a Lua hook per response: slower, so only where needed). */
+  readonly countStatuses?: boolean;
 }
 
 /** What one wrk run reports; latencies in ms. */
@@ -38,10 +42,15 @@ export interface WrkResult {
   readonly seconds: number;
   readonly p50: number;
   readonly p99: number;
+  readonly max: number;
   /** Responses with a status of 400 or more ("Non-2xx or 3xx responses"). */
   readonly non2xx: number;
   /** connect + read + write + timeout socket errors. */
   readonly socketErrors: number;
+  /** Of those, requests unanswered after the timeout. */
+  readonly timeouts: number;
+  /** Answers per HTTP status, with `countStatuses` (else empty). */
+  readonly statuses: Readonly<Record<number, number>>;
 }
 
 const WRK_MISSING = 'wrk, the load generator, is not installed: apt-get install wrk';
@@ -62,11 +71,28 @@ function luaString(text: string): string {
   return `${out}"`;
 }
 
-/** The Lua script that makes every wrk request `request`. */
-export function requestScript(request: WrkRequest): string {
+/**
+ * Counts answers per status in each thread and prints them after wrk's report as `status 503: 1234`.
+ * `statuses` is global so that done() can fetch each thread's copy.
+ */
+const STATUS_COUNTING = `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do io.write(string.format("status %d: %d\\n", status, count)) end
+  end
+end
+`;
+
+/** The Lua script that makes every wrk request `request` (and counts statuses with `countStatuses`). */
+export function requestScript(request: WrkRequest & { readonly countStatuses?: boolean }): string {
   const lines = [`wrk.method = ${luaString(request.method ?? 'GET')}`];
   if (request.body !== undefined) lines.push(`wrk.body = ${luaString(request.body)}`);
   for (const [name, value] of Object.entries(request.headers ?? {})) lines.push(`wrk.headers[${luaString(name)}] = ${luaString(value)}`);
+  if (request.countStatuses === true) lines.push(STATUS_COUNTING);
   return `${lines.join('\n')}\n`;
 }
 
@@ -92,15 +118,22 @@ export function parseWrkOutput(output: string): WrkResult {
     return milliseconds(value, unit);
   };
   const [, requests = '', seconds = '', unit = ''] = match(output, /^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),/m, 'the request count');
+  // "Latency   avg   stdev   max   +/- stdev"
+  const [, maxValue = '', maxUnit = ''] = match(output, /^\s*Latency\s+\S+\s+\S+\s+([\d.]+)(us|ms|s|m|h)\s/m, 'the maximum latency');
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
+  const statuses: Record<number, number> = {};
+  for (const [, status, count] of output.matchAll(/^status (\d+): (\d+)$/gm)) statuses[Number(status)] = (statuses[Number(status)] ?? 0) + Number(count);
   return {
     requests: Number(requests),
     seconds: milliseconds(seconds, unit) / 1000,
     p50: percentile(50),
     p99: percentile(99),
+    max: milliseconds(maxValue, maxUnit),
     non2xx: Number(non2xx?.[1] ?? 0),
     socketErrors: socket === null ? 0 : socket.slice(1).reduce((sum, count) => sum + Number(count), 0),
+    timeouts: Number(socket?.[4] ?? 0),
+    statuses,
   };
 }
 
@@ -129,7 +162,7 @@ export async function runWrk(options: WrkOptions): Promise<WrkResult> {
     const script = path.join(dir, 'request.lua');
     await writeFile(script, requestScript(options));
     const seconds = Math.max(1, Math.round(options.durationSeconds));
-    const args = ['-t', String(WRK_THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', TIMEOUT, '--latency', '-s', script, options.url];
+    const args = ['-t', String(WRK_THREADS), '-c', String(options.connections ?? CONNECTIONS), '-d', `${seconds}s`, '--timeout', TIMEOUT, '--latency', '-s', script, options.url];
     return parseWrkOutput(await runProcess('wrk', args));
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { AuditTrail, NO_AUDIT } from './audit/audit-trail.js';
 import { ClusterCounterStore } from './limits/cluster-counter-store.js';
 import { MemoryCounterStore, type CounterStore } from './limits/counter-store.js';
@@ -148,7 +149,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const clock = Date.now;
   const hasher = new BoundedPasswordHasher(
     { memoryKib: config.argon2MemoryKib, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism },
-    config.hashQueueLimit,
+    // As many hashes at once as this worker's share of the cores: more only slows the event loop.
+    { concurrency: Math.max(1, Math.floor(availableParallelism() / (cluster.isWorker ? config.workers : 1))), waiting: config.hashQueueLimit },
   );
   const audit = config.audit
     ? new AuditTrail({

@@ -10,6 +10,7 @@ import { loginGuard } from '../src/http/login-guard.js';
 import { addressKey } from '../src/limits/address-key.js';
 import { MemoryCounterStore } from '../src/limits/counter-store.js';
 import { BoundedPasswordHasher } from '../src/users/bounded-password-hasher.js';
+import { PasswordHasher } from '../src/users/password-hasher.js';
 import { DIALECTS } from './support/databases.js';
 import { httpCall } from './support/http-call.js';
 import { spawnServer } from './support/spawn-server.js';
@@ -224,14 +225,33 @@ describe('limits off', () => {
 });
 
 describe('password hashing bound', () => {
-  it('refuses work past the limit at once with service_unavailable, and takes work again after', async () => {
-    const hasher = new BoundedPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }, 2);
-    const running = [hasher.hash('one password'), hasher.hash('two password')];
-    await assert.rejects(hasher.check('$argon2id$whatever', 'three'), (error: unknown) => isGatehouseError(error) && error.code === 'service_unavailable');
-    await assert.rejects(hasher.checkDummy('four'), (error: unknown) => isGatehouseError(error) && error.code === 'service_unavailable');
+  it('runs at most its concurrency at once, lets a bounded number wait in order, and refuses the rest at once', async () => {
+    const hasher = new BoundedPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }, { concurrency: 1, waiting: 2 });
+    const running = [hasher.hash('one password'), hasher.hash('two password'), hasher.hash('three password')];
+    assert.equal(hasher.inFlight, 3, 'one running, two waiting');
+    await assert.rejects(hasher.check('$argon2id$whatever', 'four'), (error: unknown) => isGatehouseError(error) && error.code === 'service_unavailable');
+    await assert.rejects(hasher.checkDummy('five'), (error: unknown) => isGatehouseError(error) && error.code === 'service_unavailable');
     const hashes = await Promise.all(running);
     assert.equal(hasher.inFlight, 0);
-    assert.equal((await hasher.check(hashes[0] ?? '', 'one password')).matches, true);
+    assert.equal((await hasher.check(hashes[2] ?? '', 'three password')).matches, true, 'the waiting ones ran');
+  });
+
+  it('never runs more than its concurrency at once, and runs everything that waited', async (t) => {
+    let running = 0;
+    let most = 0;
+    // The argon2 call itself, observed: how many run at the same moment.
+    t.mock.method(PasswordHasher.prototype, 'hash', async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running -= 1;
+      return 'hashed';
+    });
+    const hasher = new BoundedPasswordHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }, { concurrency: 2, waiting: 0 });
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => hasher.hash(`password number ${i}`)));
+    assert.equal(most, 2);
+    assert.equal(results.length, 12, 'nothing refused without a waiting limit');
+    assert.equal(hasher.inFlight, 0);
   });
 
   it('answers a login flood with 200s and quick 503s with Retry-After, never a 500', async () => {

@@ -52,7 +52,7 @@ export const SCHEMA = {
   loginAccountLimit: rateLimit('GATEHOUSE_LOGIN_ACCOUNT_LIMIT', '10/15m', 'Failed logins per account in the window before each further one must wait, from 1 s doubling up to the window (429 with Retry-After). Logins from an address or browser that signed in to that account before are exempt.'),
   loginAddressLimit: rateLimit('GATEHOUSE_LOGIN_ADDRESS_LIMIT', '30/15m', 'Failed logins per client address (IPv6: per /64), across usernames.'),
   signupRateLimit: rateLimit('GATEHOUSE_SIGNUP_RATE_LIMIT', '10/1h', 'Sign-ups per client address (IPv6: per /64).'),
-  hashQueueLimit: integer('GATEHOUSE_HASH_QUEUE_LIMIT', 64, 0, 100_000, 'Password hashes in progress or waiting per worker; past it logins, sign-ups and password changes answer 503 at once rather than queueing. 0 = no limit.'),
+  hashQueueLimit: integer('GATEHOUSE_HASH_QUEUE_LIMIT', 16, 0, 100_000, 'Password hashes that may wait per worker (each worker runs as many at once as its share of the CPUs); past it logins, sign-ups and password changes answer 503 at once rather than queueing. 0 = no limit.'),
 
   audit: flag('GATEHOUSE_AUDIT', true, 'Record the audit trail (logins, refreshes, logouts, account and admin changes) in the database.'),
   auditRetention: duration('GATEHOUSE_AUDIT_RETENTION', '90d', 1, 'How long audit events are kept.'),
