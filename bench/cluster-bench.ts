@@ -229,6 +229,8 @@ export async function startGatehouse(options: GatehouseServerOptions): Promise<B
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_ROTATE_REFRESH_TOKENS: 'off',
       GATEHOUSE_LOGIN_RATE_LIMIT: '0',
+      // Throughput: every login waits its turn rather than being refused (the flood section sets its own).
+      GATEHOUSE_HASH_QUEUE_LIMIT: '0',
       GATEHOUSE_LOG_LEVEL: 'info',
       ...options.env,
     },
