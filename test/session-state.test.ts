@@ -322,6 +322,19 @@ describe('PostgreSQL session-change notifications', { timeout: 120_000 }, () => 
     }
   });
 
+  it('keeps nothing with a bound of 0: every check is a query', async () => {
+    const reader = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, sessionStateMaxAgeMs: 0 });
+    try {
+      const { user, first } = await newLogin();
+      assert.equal((await reader.authState(user.id, first.familyId, NOW))?.familyActive, true);
+      assert.equal(reader.authStateNow, undefined, 'no memory to answer from');
+      await writer.revokeFamily(first.familyId, NOW);
+      assert.equal((await reader.authState(user.id, first.familyId, NOW))?.familyActive, false, 'at once, with no notification');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('keeps a busy login answered from memory past the bound by reading it again ahead', async () => {
     const reader = await openStore({ databaseUrl: database.databaseUrl, dataDir: database.dataDir, sessionStateMaxAgeMs: 200 });
     try {
