@@ -289,6 +289,16 @@ describe('PostgreSQL session-change notifications', { timeout: 120_000 }, () => 
     });
   }
 
+  it('does not notify on a refresh, which only moves the login\'s last use', async () => {
+    const { user, first } = await newLogin();
+    heard.length = 0;
+    assert.equal((await writer.consumeRefreshToken(first.jti, { ...first, jti: unique('jti') }, NOW + 1, { client: { userAgent: 'x', ip: '198.51.100.1' } })).outcome, 'rotated');
+    // A notification sent now would arrive before this one: the revocation's is the first heard.
+    await writer.revokeFamily(first.familyId, NOW + 2);
+    await eventually('the revocation\'s notification', () => heard.includes(String(user.id)));
+    assert.equal(heard.filter((id) => id === String(user.id)).length, 1, 'one notification: the revocation\'s');
+  });
+
   it('notifies only when the changing transaction commits', async () => {
     const { user, first } = await newLogin();
     const client = new pg.Client({ connectionString: database.databaseUrl });
