@@ -232,6 +232,8 @@ for (const dialect of DIALECTS) {
         const stranger = await login(strangerName);
         assert.equal((await t.request('DELETE', `/api/sessions/${endId}/`, undefined, bearer(stranger.access))).statusCode, 404);
         assert.equal((await me(end.access)).statusCode, 200, 'a stranger ended nothing');
+        assert.equal((await t.request('DELETE', '/api/sessions/a%00b/', undefined, bearer(keep.access))).statusCode, 404, 'a NUL is no session');
+        assert.equal((await t.request('DELETE', '/api/admin/sessions/a%00b/', undefined, bearer(admin.access))).statusCode, 404);
         const unknown = await t.request('DELETE', `/api/sessions/${randomUUID()}/`, undefined, bearer(keep.access));
         assert.equal(unknown.statusCode, 404);
         assert.equal(unknown.json<{ code: string }>().code, 'not_found');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { DIALECTS, createTestDatabase, type TestDatabase } from './support/databases.js';
-import { gatehouse } from './support/run-cli.js';
+import { cliEnv, gatehouse } from './support/run-cli.js';
 
 for (const dialect of DIALECTS) {
   describe(`gatehouse CLI (${dialect})`, () => {
@@ -10,12 +10,7 @@ for (const dialect of DIALECTS) {
     let env: Record<string, string | undefined>;
     before(async () => {
       database = await createTestDatabase(dialect);
-      env = {
-        GATEHOUSE_DATA_DIR: database.dataDir,
-        GATEHOUSE_DATABASE_URL: database.databaseUrl,
-        GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-        GATEHOUSE_ARGON2_ITERATIONS: '1',
-      };
+      env = cliEnv(database);
     });
     after(async () => {
       await database?.drop();

@@ -7,7 +7,7 @@ import type { AuditTrail } from '../src/audit/audit-trail.js';
 import { importDjangoUsers } from '../src/users/import-django-users.js';
 import { PasswordHasher } from '../src/users/password-hasher.js';
 import { createTestDatabase, DIALECTS, type TestDatabase } from './support/databases.js';
-import { gatehouse } from './support/run-cli.js';
+import { cliEnv, gatehouse } from './support/run-cli.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const PASSWORD = 'correct horse battery';
@@ -366,12 +366,7 @@ for (const dialect of DIALECTS) {
     let env: Record<string, string | undefined>;
     before(async () => {
       database = await createTestDatabase(dialect);
-      env = {
-        GATEHOUSE_DATA_DIR: database.dataDir,
-        GATEHOUSE_DATABASE_URL: database.databaseUrl,
-        GATEHOUSE_ARGON2_MEMORY_KIB: '1024',
-        GATEHOUSE_ARGON2_ITERATIONS: '1',
-      };
+      env = cliEnv(database);
     });
     after(async () => {
       await database?.drop();

@@ -14,7 +14,7 @@ import { readPassword } from './read-password.js';
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
 /** What the command did is recorded in the audit trail as done by this actor. */
-export const CLI_ACTOR = { actorUsername: 'cli' } as const;
+const CLI_ACTOR = { actorUsername: 'cli' } as const;
 
 /**
  * Opens the configured store, migrated, for one command, with an audit trail whose events are

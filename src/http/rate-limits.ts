@@ -23,7 +23,7 @@ export async function registerRateLimits(app: FastifyInstance, counters: Counter
 }
 
 /** The username a request tried, lower-cased and cut to Django's maximum length. */
-export function usernameOf(request: FastifyRequest): string {
+function usernameOf(request: FastifyRequest): string {
   const body = request.body;
   const username = typeof body === 'object' && body !== null && 'username' in body ? body.username : undefined;
   // One budget per name whatever its spelling (ａlice is alice), and never a NUL in a record.

@@ -8,6 +8,8 @@ export interface SessionActor {
   readonly admin?: Pick<User, 'id' | 'username'>;
 }
 
+const SESSION_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
 function notFound(): GatehouseError {
   return new GatehouseError('not_found', 'Not found.');
 }
@@ -22,6 +24,8 @@ export function listSessions(ctx: SessionContext, userId: number): Promise<Sessi
  * user's login: anyone else's, like an unknown id, is 404, so ids cannot be probed.
  */
 export async function endSession(ctx: SessionContext, sessionId: string, by: SessionActor & { ownerId?: number }): Promise<void> {
+  // Session ids are UUIDs: anything else (a NUL, which PostgreSQL refuses in text) is no session.
+  if (!SESSION_ID.test(sessionId)) throw notFound();
   const ended = await ctx.store.revokeSession(sessionId, ctx.clock(), by.ownerId);
   if (ended === undefined) throw notFound();
   ctx.audit.record({

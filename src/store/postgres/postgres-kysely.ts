@@ -6,7 +6,7 @@ import { discardingPool } from './discarding-pool.js';
 const INT8_OID = 20;
 
 /** Epoch-ms BIGINTs fit a double exactly; parse them as numbers for this pool only (no global pg state). */
-export const typeParsers = {
+const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
     return types.getTypeParser(oid, format as 'text') as (value: string) => unknown;
