@@ -1,7 +1,7 @@
 /**
  * The one error class of Gatehouse. Every failure a client can see is a `GatehouseError` with a
  * stable snake_case `code`; the HTTP status comes from {@link STATUS_BY_CODE}.
- * Codes are API contract: once shipped, never renamed (README, "Error codes").
+ * Codes are API contract: once shipped, never renamed (docs/api.md, "Error codes").
  */
 export type ErrorCode =
   // simplejwt / DRF codes

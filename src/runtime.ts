@@ -9,7 +9,7 @@ import { MemoryCounterStore, type CounterStore } from './limits/counter-store.js
 import { RedisCounterStore } from './limits/redis-counter-store.js';
 import { refuseUnsafeSettings } from './config/check-safety.js';
 import type { Config } from './config/schema.js';
-import { buildApp } from './http/build-app.js';
+import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import { createLoggers, type Loggers } from './http/request-log.js';
 import { ensureSigningKey } from './keys/ensure-signing-key.js';
 import { loadKeyRing } from './keys/load-key-ring.js';
@@ -113,6 +113,8 @@ function reportRedisOutages(redis: Redis, report: (live: boolean) => void): void
 export interface RuntimeOptions {
   /** `false` silences logging (tests); default: JSON lines on stdout at GATEHOUSE_LOG_LEVEL. */
   readonly logger?: false;
+  /** See BuildAppOptions.onRoute. */
+  readonly onRoute?: BuildAppOptions['onRoute'];
 }
 
 /** One warning when a shared dependency goes away and one line when it is back; never one per request. */
@@ -120,7 +122,7 @@ function outageReporter(logger: Loggers | false, name: string): (live: boolean) 
   return (live) => {
     if (logger === false) return;
     if (live) logger.process.info({ event: `${name}_available` }, `${name} is reachable again`);
-    else logger.process.warn({ event: `${name}_unavailable` }, `${name} is unreachable; see the README's failure behaviour`);
+    else logger.process.warn({ event: `${name}_unavailable` }, `${name} is unreachable; see docs/deployment.md, "When the database is unavailable"`);
   };
 }
 
@@ -182,7 +184,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       redis,
       counters: countersFor(redis),
     },
-    { logger },
+    { logger, onRoute: options.onRoute },
   );
   let closed: Promise<void> | undefined;
   return {

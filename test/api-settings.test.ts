@@ -6,7 +6,7 @@ import { isGatehouseError } from '../src/errors.js';
 import { prepare } from '../src/runtime.js';
 import { configWith } from '../src/config/load-config.js';
 import { createTestDatabase } from './support/databases.js';
-import { decodeJwt, startTestApp, type TestApp } from './support/test-app.js';
+import { checkedRuntime, decodeJwt, startTestApp, type TestApp } from './support/test-app.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -142,8 +142,7 @@ describe('settings', () => {
 
 /** A second process's view of the same database, with other settings. */
 async function startTestAppOnSameDatabase(t: TestApp, overrides: Parameters<typeof startTestApp>[1]) {
-  const { createRuntime } = await import('../src/runtime.js');
-  const runtime = await createRuntime(configWith({ ...t.config, ...overrides }), { logger: false });
+  const runtime = await checkedRuntime(configWith({ ...t.config, ...overrides }));
   return {
     runtime,
     async login(username: string, password: string) {

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, GatehouseClientError } from '../client/index.js';
 import type { ClientOptions, GatehouseClient, TokenStorage } from '../client/index.js';
+import { checkedFetch } from './support/http-call.js';
 import { spawnServer } from './support/spawn-server.js';
 import type { SpawnedServer } from './support/spawn-server.js';
 
@@ -28,7 +29,7 @@ describe('client against the real server', () => {
   });
 
   function client(options: ClientOptions = {}): GatehouseClient {
-    const created = createClient({ baseUrl: server.baseUrl, autoRefresh: false, ...options });
+    const created = createClient({ baseUrl: server.baseUrl, autoRefresh: false, fetch: checkedFetch, ...options });
     clients.push(created);
     return created;
   }
@@ -74,7 +75,7 @@ describe('client against the real server', () => {
 
   /** `GET /api/me/` with a raw access token, as a resource server would see it. */
   async function meStatus(token: string | null): Promise<number> {
-    const response = await fetch(`${server.baseUrl}/api/me/`, { headers: { Authorization: `Bearer ${token ?? ''}` } });
+    const response = await checkedFetch(`${server.baseUrl}/api/me/`, { headers: { Authorization: `Bearer ${token ?? ''}` } });
     await response.arrayBuffer();
     return response.status;
   }
@@ -93,7 +94,7 @@ describe('client against the real server', () => {
     const counting: typeof fetch = async (input, init) => {
       const url = input instanceof Request ? input.url : String(input);
       if (url.endsWith('/api/token/refresh/')) refreshes += 1;
-      return fetch(input, init);
+      return checkedFetch(input, init);
     };
     // First an hour behind: the client believes its token is fresh, so the server's 401 drives the refresh.
     let offset = -3_600_000;
@@ -119,7 +120,7 @@ describe('client against the real server', () => {
     await carol.register('carol', PASSWORD);
     await carol.login('carol', PASSWORD);
     await carol.logout();
-    const response = await fetch(`${server.baseUrl}/api/token/refresh/`, {
+    const response = await checkedFetch(`${server.baseUrl}/api/token/refresh/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ refresh: saved }),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { checkedFetch } from './support/http-call.js';
 import { ABUSE_LIMITS_OFF, freePort } from './support/spawn-server.js';
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -63,7 +64,7 @@ async function stopServer(server: Server): Promise<void> {
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: Record<string, string> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await checkedFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 }
 
@@ -83,14 +84,14 @@ describe('durability', () => {
     try {
       assert.equal((await post(`${server.url}/api/users/`, { username: 'keeper', password: PASSWORD })).status, 201);
       tokens = (await post(`${server.url}/api/token/`, { username: 'keeper', password: PASSWORD })).json;
-      jwks = await (await fetch(`${server.url}/.well-known/jwks.json`)).json();
+      jwks = await (await checkedFetch(`${server.url}/.well-known/jwks.json`)).json();
     } finally {
       await stopServer(server);
     }
     server = await startServer(dataDir);
     try {
-      assert.deepEqual(await (await fetch(`${server.url}/.well-known/jwks.json`)).json(), jwks, 'the same signing key');
-      const me = await fetch(`${server.url}/api/me/`, { headers: { authorization: `Bearer ${tokens.access}` } });
+      assert.deepEqual(await (await checkedFetch(`${server.url}/.well-known/jwks.json`)).json(), jwks, 'the same signing key');
+      const me = await checkedFetch(`${server.url}/api/me/`, { headers: { authorization: `Bearer ${tokens.access}` } });
       assert.equal(me.status, 200, 'an access token from before the restart still works');
       assert.equal((await post(`${server.url}/api/token/refresh/`, { refresh: tokens.refresh })).status, 200);
     } finally {

@@ -2,6 +2,7 @@
 // a token, an Authorization header or a cookie; every request has one structured line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { checkedFetch } from './support/http-call.js';
 import { spawnServer } from './support/spawn-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -22,7 +23,7 @@ test('no secret reaches the logs at any level', { timeout: 120_000 }, async () =
   let output = '';
   try {
     const post = async (path: string, body: unknown, extra: Record<string, string> = {}): Promise<Response> =>
-      fetch(`${server.baseUrl}${path}`, {
+      checkedFetch(`${server.baseUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', cookie: `sid=${cookieSecret}`, ...extra },
         body: JSON.stringify(body),
@@ -34,7 +35,7 @@ test('no secret reaches the logs at any level', { timeout: 120_000 }, async () =
     assert.equal(login.status, 200);
     const tokens = (await login.json()) as { access: string; refresh: string };
     secrets.push(tokens.access, tokens.refresh);
-    const me = await fetch(`${server.baseUrl}/api/me/`, { headers: { authorization: `Bearer ${tokens.access}` } });
+    const me = await checkedFetch(`${server.baseUrl}/api/me/`, { headers: { authorization: `Bearer ${tokens.access}` } });
     assert.equal(me.status, 200);
     const refreshed = await post('/api/token/refresh/', { refresh: tokens.refresh });
     assert.equal(refreshed.status, 200);

@@ -143,6 +143,18 @@ test('nginx in front: static files, proxied API, client address through the trus
     assert.equal(seenThroughProxy.remoteAddress, CLIENT_ADDRESS);
     assert.equal(seenThroughProxy.protocol, 'http');
 
+    // The API description and its reference page come from the app, not the static root's
+    // index.html fallback (the app's CSP header shows who answered).
+    const description = await call(port, '/openapi.json');
+    assert.equal(description.status, 200);
+    assert.equal((JSON.parse(description.body) as { openapi: string }).openapi, '3.1.0');
+    for (const pathname of ['/docs', '/docs/', '/docs/static/swagger-ui-bundle.js']) {
+      const reference = await call(port, pathname);
+      assert.equal(reference.status, 200, pathname);
+      assert.match(String(reference.headers['content-security-policy']), /default-src 'self'/, pathname);
+    }
+    assert.match((await call(port, '/docs')).body, /<title>Gatehouse API<\/title>/);
+
     // Straight to the app from an untrusted address: the forwarded headers are ignored.
     const direct = await call(Number(new URL(server.baseUrl).port), '/.well-known/jwks.json', { headers: { 'x-forwarded-for': '198.51.100.9', 'x-forwarded-proto': 'https' } });
     assert.equal(direct.status, 200);
@@ -191,6 +203,7 @@ test("deploy/ nginx configs never pass on a client's X-Forwarded-Host (nor its X
       try {
         const answer = await httpCall(`${proxy.baseUrl}/.well-known/oauth-authorization-server`, {
           headers: { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' },
+          notApi: 'a bare node:http upstream that echoes the headers nginx sent',
         });
         assert.equal(answer.status, 200, config);
         const seen = answer.body as IncomingHttpHeaders;

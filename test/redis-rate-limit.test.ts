@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createRuntime } from '../src/runtime.js';
 import { configWith } from '../src/config/load-config.js';
+import { checkedFetch } from './support/http-call.js';
 import { freePort, spawnServer } from './support/spawn-server.js';
-import { startTestApp } from './support/test-app.js';
+import { checkedRuntime, startTestApp } from './support/test-app.js';
 
 const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('login rate limits shared through Redis', () => {
   it('counts attempts on every node against one limit', async () => {
     const first = await startTestApp('sqlite', { redisUrl: REDIS_URL, loginRateLimit: { max: 3, windowSeconds: 60 } });
-    const second = await createRuntime(configWith({ ...first.config }), { logger: false });
+    const second = await checkedRuntime(configWith({ ...first.config }));
     try {
       // A fresh username per run keeps runs (and parallel CI jobs) from sharing a counter.
       const username = `target-${randomBytes(6).toString('hex')}`;
@@ -33,7 +33,7 @@ describe('login rate limits shared through Redis', () => {
 describe('abuse limits shared through Redis', () => {
   it('counts failed logins at one account on every node against one backoff', async () => {
     const first = await startTestApp('sqlite', { redisUrl: REDIS_URL, loginAccountLimit: { max: 3, windowSeconds: 900 } });
-    const second = await createRuntime(configWith({ ...first.config }), { logger: false });
+    const second = await checkedRuntime(configWith({ ...first.config }));
     try {
       const username = `shared-${randomBytes(6).toString('hex')}`;
       const attempt = (app: typeof second.app, i: number) =>
@@ -59,7 +59,7 @@ describe('Redis unavailable', () => {
     try {
       const username = `redisless-${randomBytes(4).toString('hex')}`;
       const post = (path: string, body: unknown) =>
-        fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        checkedFetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal((await post('/api/users/', { username, password: 'a long password 1' })).status, 201);
       const statuses: number[] = [];
       for (let i = 0; i < 5; i += 1) statuses.push((await post('/api/token/', { username, password: 'a long password 1' })).status);

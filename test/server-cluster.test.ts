@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { checkedFetch } from './support/http-call.js';
 import { ABUSE_LIMITS_OFF, freePort, testDistDir } from './support/spawn-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -166,9 +167,9 @@ async function waitForWorkers(cluster: Cluster, count: number): Promise<void> {
 async function accessToken(baseUrl: string): Promise<string> {
   const credentials = JSON.stringify({ username: 'loadtester', password: 'load tester password' });
   const headers = { 'content-type': 'application/json' };
-  const created = await fetch(`${baseUrl}/api/users/`, { method: 'POST', headers, body: credentials });
+  const created = await checkedFetch(`${baseUrl}/api/users/`, { method: 'POST', headers, body: credentials });
   assert.equal(created.status, 201);
-  const login = await fetch(`${baseUrl}/api/token/`, { method: 'POST', headers, body: credentials });
+  const login = await checkedFetch(`${baseUrl}/api/token/`, { method: 'POST', headers, body: credentials });
   assert.equal(login.status, 200);
   const body = (await login.json()) as { access: string };
   return body.access;
@@ -271,7 +272,7 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       assert.ok(result.failed <= 8, `${result.failed} failed requests`);
       assert.equal(cluster.liveWorkers().length, 2);
       assert.ok(!cluster.liveWorkers().includes(victim));
-      const metrics = await (await fetch(`${cluster.baseUrl}/metrics`)).text();
+      const metrics = await (await checkedFetch(`${cluster.baseUrl}/metrics`)).text();
       assert.match(metrics, /gatehouse_worker_restarts_total\{reason="crash"\} 1/);
     } finally {
       await cluster.stop();
@@ -307,7 +308,7 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
     await writeFile(envFile, '# settings\nGATEHOUSE_ACCESS_TOKEN_LIFETIME=5m\n');
     const cluster = await startCluster(['--workers', '1'], { GATEHOUSE_ENV_FILE: envFile });
     const lifetime = async (token?: string): Promise<number> => {
-      token ??= ((await (await fetch(`${cluster.baseUrl}/api/token/`, {
+      token ??= ((await (await checkedFetch(`${cluster.baseUrl}/api/token/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username: 'loadtester', password: 'load tester password' }),
@@ -359,12 +360,12 @@ describe('gatehouse serve (primary + workers)', { timeout: 240_000 }, () => {
       const token = await accessToken(cluster.baseUrl);
       const headers = { 'content-type': 'application/json' };
       const credentials = JSON.stringify({ username: 'loadtester', password: 'load tester password' });
-      const second = (await (await fetch(`${cluster.baseUrl}/api/token/`, { method: 'POST', headers, body: credentials })).json()) as { access: string; refresh: string };
+      const second = (await (await checkedFetch(`${cluster.baseUrl}/api/token/`, { method: 'POST', headers, body: credentials })).json()) as { access: string; refresh: string };
       // Both workers answer (and remember) both sessions first.
       assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, token, 12)), new Set([200]));
       assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, second.access, 12)), new Set([200]));
 
-      const logout = await fetch(`${cluster.baseUrl}/api/token/blacklist/`, { method: 'POST', headers, body: JSON.stringify({ refresh: second.refresh }) });
+      const logout = await checkedFetch(`${cluster.baseUrl}/api/token/blacklist/`, { method: 'POST', headers, body: JSON.stringify({ refresh: second.refresh }) });
       assert.equal(logout.status, 200);
       assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, second.access, 12)), new Set([401]));
       assert.deepEqual(new Set(await meStatuses(cluster.baseUrl, token, 12)), new Set([200]), 'the other session is untouched');
@@ -534,7 +535,7 @@ describe('gatehouse serve: settings are checked on every load, not only at first
       assert.deepEqual(cluster.liveWorkers(), [survivor]);
       assert.equal(cluster.logs.slice(seen).filter((l) => l.event === 'respawn_refused').length, 1);
       assert.ok(!textSince(cluster, seen).includes('tiny-secret'), 'never the value');
-      assert.equal((await fetch(`${cluster.baseUrl}/readyz`)).status, 200);
+      assert.equal((await checkedFetch(`${cluster.baseUrl}/readyz`)).status, 200);
 
       // Fixed: the slot is refilled without another signal.
       seen = cluster.logs.length;
@@ -555,11 +556,11 @@ describe('gatehouse serve: settings are checked on every load, not only at first
       const before = cluster.liveWorkers();
       await writeFile(env.file, `GATEHOUSE_INTROSPECTION_CLIENTS=${UNSAFE_VALUE}\n`);
       const seen = cluster.logs.length;
-      for (let i = 0; i < 60; i++) assert.equal((await fetch(`${cluster.baseUrl}/healthz`)).status, 200);
+      for (let i = 0; i < 60; i++) assert.equal((await checkedFetch(`${cluster.baseUrl}/healthz`)).status, 200);
       const outcome = await cluster.waitFor((l) => l.event === 'recycle_refused' || l.event === 'worker_spawned', 30_000, seen);
       assert.equal(outcome.event, 'recycle_refused');
       assert.match(String(outcome['reason']), /GATEHOUSE_INTROSPECTION_CLIENTS/);
-      for (let i = 0; i < 20; i++) assert.equal((await fetch(`${cluster.baseUrl}/healthz`)).status, 200);
+      for (let i = 0; i < 20; i++) assert.equal((await checkedFetch(`${cluster.baseUrl}/healthz`)).status, 200);
       await sleep(500);
       assert.deepEqual(cluster.liveWorkers(), before, 'the same worker keeps serving');
       assert.ok(!cluster.logs.slice(seen).some((l) => l.event === 'worker_spawned'));

@@ -2,6 +2,7 @@
 // per-request log line (remoteAddress, protocol) shows.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { checkedFetch } from './support/http-call.js';
 import { spawnServer, type SpawnedServer } from './support/spawn-server.js';
 
 interface RequestLine {
@@ -28,7 +29,7 @@ async function requestLine(server: SpawnedServer, path: string): Promise<Request
 }
 
 async function forwardedCall(server: SpawnedServer, path: string, headers: Record<string, string> = {}): Promise<void> {
-  const response = await fetch(`${server.baseUrl}${path}`, {
+  const response = await checkedFetch(`${server.baseUrl}${path}`, {
     headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', ...headers },
   });
   assert.equal(response.status, 200);
@@ -39,8 +40,8 @@ async function forwardedCall(server: SpawnedServer, path: string, headers: Recor
 async function accessToken(server: SpawnedServer): Promise<string> {
   const json = { 'content-type': 'application/json' };
   const body = JSON.stringify({ username: `proxied${process.pid}`, password: 'proxied password 1' });
-  assert.equal((await fetch(`${server.baseUrl}/api/users/`, { method: 'POST', headers: json, body })).status, 201);
-  const login = await fetch(`${server.baseUrl}/api/token/`, { method: 'POST', headers: json, body });
+  assert.equal((await checkedFetch(`${server.baseUrl}/api/users/`, { method: 'POST', headers: json, body })).status, 201);
+  const login = await checkedFetch(`${server.baseUrl}/api/token/`, { method: 'POST', headers: json, body });
   return ((await login.json()) as { access: string }).access;
 }
 
@@ -58,7 +59,7 @@ describe('trusted proxies', { timeout: 120_000 }, () => {
       assert.equal(me.remoteAddress, '203.0.113.7');
       assert.equal(me.protocol, 'https');
       // The proxy's own requests, without forwarding headers, are its own address.
-      await (await fetch(`${server.baseUrl}/readyz`)).arrayBuffer();
+      await (await checkedFetch(`${server.baseUrl}/readyz`)).arrayBuffer();
       const direct = await requestLine(server, '/readyz');
       assert.equal(direct.remoteAddress, '127.0.0.1');
       assert.equal(direct.protocol, 'http');

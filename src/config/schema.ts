@@ -9,7 +9,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
- * Every setting of Gatehouse, in one place. `example.env` and the README's settings table are
+ * Every setting of Gatehouse, in one place. `example.env` and docs/configuration.md's table are
  * generated from this (`gatehouse config example`). Add a setting here and nowhere else.
  */
 export const SCHEMA = {
@@ -64,6 +64,7 @@ export const SCHEMA = {
   refreshCookie: flag('GATEHOUSE_REFRESH_COOKIE', false, 'Cookie mode: the refresh token travels only in an HttpOnly cookie.'),
   corsOrigins: list('GATEHOUSE_CORS_ORIGINS', '', 'Origins allowed to call the API from a browser (comma-separated); empty = none.'),
   metrics: flag('GATEHOUSE_METRICS', true, 'Serve Prometheus metrics at /metrics.'),
+  apiDocs: flag('GATEHOUSE_API_DOCS', true, 'Serve the OpenAPI 3.1 description of the API at /openapi.json and its reference page at /docs.'),
   webDir: optionalText('GATEHOUSE_WEB_DIR', 'Directory of the demo page served at /; unset = the built-in one.'),
 
   // Process model (gatehouse serve)

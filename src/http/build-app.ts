@@ -1,11 +1,14 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { GatehouseError } from '../errors.js';
+import { registerApiDescription } from './api-docs.js';
+import { serveApiDocs } from './api-reference-page.js';
 import type { AppContext } from './app-context.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { clientOrigin } from './client-origin.js';
+import { drfValidatorCompiler } from './drf-validator.js';
 import { answerClientError, sendError, toPublicError } from './error-response.js';
 import { meFastPath } from './me-fast-path.js';
 import { answerUnroutedRequests } from './method-not-allowed.js';
@@ -19,11 +22,14 @@ import { healthRoutes } from './routes/health-routes.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { registerSharedSchemas } from './schemas/register-shared-schemas.js';
 import { serveWebPage } from './web-page.js';
 
 export interface BuildAppOptions {
   /** The process loggers (see createLoggers); `false` for none (tests). */
   readonly logger: Loggers | false;
+  /** Told of every route as it is registered (the tests compare them with the API description). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 /**
@@ -58,11 +64,13 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     bodyLimit: config.bodyLimit,
     trustProxy: [...config.trustedProxies],
     routerOptions: { ignoreTrailingSlash: true },
-    return503OnClosing: true,
+    // While closing, new requests get the API's own 503 (see below): Fastify's has another body.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     clientErrorHandler: answerClientError,
   });
 
+  if (options.onRoute !== undefined) app.addHook('onRoute', options.onRoute);
   const reportUnavailable = throttledUnavailableWarning();
   app.setErrorHandler(async (error, request, reply) => {
     const publicError = toPublicError(error);
@@ -75,6 +83,11 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
   app.addHook('preClose', (done) => {
     open = false;
     done();
+  });
+  // Once closing, whatever still arrives on an open connection is answered 503 in the API's shape.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (open) done();
+    else void sendError(reply, new GatehouseError('service_unavailable', 'The server is shutting down; try again shortly.'));
   });
   limitHandlerTime(app, config.requestTimeout * 1000);
 
@@ -92,6 +105,10 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
     });
   }
   await registerRateLimits(app, ctx.counters);
+  await registerApiDescription(app);
+  // The route schemas say which fields exist; DRF's rules check them (see drfValidatorCompiler).
+  app.setValidatorCompiler(drfValidatorCompiler);
+  registerSharedSchemas(app, config);
 
   tokenRoutes(app, ctx);
   userRoutes(app, ctx);
@@ -99,6 +116,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions): Promi
   adminRoutes(app, ctx);
   healthRoutes(app, ctx);
   oauthRoutes(app, ctx);
+  if (config.apiDocs) await serveApiDocs(app);
   await serveWebPage(app, config.webDir);
   return app;
 }

@@ -13,7 +13,7 @@ export interface MeFastPathOptions {
   readonly record: RecordRequest;
   /** The request id generator Fastify uses too, so ids stay unique across both paths. */
   readonly nextRequestId: () => string;
-  /** False once the app is closing: Fastify then answers 503 to new requests itself. */
+  /** False once the app is closing: the app then answers 503 to new requests. */
   readonly open: () => boolean;
 }
 
@@ -28,7 +28,7 @@ export interface MeFastPathOptions {
  *
  * Why: this is the call clients make on every page and the one request whose own work is a few
  * microseconds, so Fastify's per-request machinery (request and reply objects, hooks, routing,
- * ~15 µs here) was a third of its cost; see the README's Benchmarks.
+ * ~15 µs here) was a third of its cost; see docs/benchmarks.md.
  *
  * @example
  * const fastPath = meFastPath({ sessions, record, nextRequestId, open: () => true });

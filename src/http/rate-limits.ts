@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import type { RateLimit } from '../config/setting.js';
 import { GatehouseError } from '../errors.js';
 import { usernameForRecords } from '../users/validate-credentials.js';
@@ -32,7 +32,8 @@ function usernameOf(request: FastifyRequest): string {
 
 /**
  * A per-route limit keyed by client address and the username tried, so that one client cannot
- * guess many passwords for one account and one busy NAT does not lock out everyone.
+ * guess many passwords for one account and one busy NAT does not lock out everyone. A
+ * `preValidation` hook (it reads the raw body's username, before the fields are checked).
  * Returns undefined when the limit is off (`0`).
  */
 export function limitByAddressAndUsername(
@@ -40,7 +41,7 @@ export function limitByAddressAndUsername(
   limit: RateLimit,
   group: string,
   onRefused?: (request: FastifyRequest, username: string) => void,
-): preHandlerAsyncHookHandler | undefined {
+): preValidationAsyncHookHandler | undefined {
   if (limit.max === 0) return undefined;
   return app.rateLimit({
     max: limit.max,
@@ -52,7 +53,7 @@ export function limitByAddressAndUsername(
 }
 
 /** A per-route limit keyed by client address alone (an IPv6 /64 as one): sign-ups. Undefined when off. */
-export function limitByAddress(app: FastifyInstance, limit: RateLimit, group: string): preHandlerAsyncHookHandler | undefined {
+export function limitByAddress(app: FastifyInstance, limit: RateLimit, group: string): preValidationAsyncHookHandler | undefined {
   if (limit.max === 0) return undefined;
   return app.rateLimit({
     max: limit.max,

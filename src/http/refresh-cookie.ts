@@ -1,8 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preValidationAsyncHookHandler } from 'fastify';
 import { publicBaseUrl } from '../config/public-url.js';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
-import { optionalString, requireStrings } from './read-fields.js';
+import { fieldRequired } from './drf-validator.js';
+import type { Validated } from './request-schema.js';
+import type { refreshBody } from './schemas/token-schemas.js';
 
 export const REFRESH_COOKIE = 'gatehouse_refresh';
 /** Cookie mode's CSRF guard: browsers only send a custom header from scripts the CORS rules allow. */
@@ -41,21 +43,27 @@ function checkCsrf(request: FastifyRequest, config: Config): void {
 /**
  * Cookie mode's guard on login, whose answer sets the refresh cookie: without it a cross-site
  * form could sign the victim's browser in to the attacker's account (login CSRF). 403
- * `csrf_failed` as for refresh and logout; nothing outside cookie mode.
+ * `csrf_failed` as for refresh and logout, before the fields are read; none outside cookie mode.
  */
-export function checkLoginCsrf(request: FastifyRequest, config: Config): void {
-  if (config.refreshCookie) checkCsrf(request, config);
+export function loginCsrfCheck(config: Config): preValidationAsyncHookHandler | undefined {
+  if (!config.refreshCookie) return undefined;
+  return async function checkLoginCsrf(request) {
+    checkCsrf(request, config);
+  };
 }
+
+/** The body of refresh and blacklist, as validated: `refresh` is optional in cookie mode only. */
+export type RefreshBody = Validated<ReturnType<typeof refreshBody>>;
 
 /**
  * The refresh token of a request: from the body's `refresh` field, or in cookie mode from the
  * cookie (then the request must pass the CSRF check). Without either, DRF's "required" error.
  */
-export function refreshTokenOf(request: FastifyRequest, config: Config): string {
-  const fromBody = optionalString(request.body, 'refresh');
-  if (fromBody !== undefined || !config.refreshCookie) return fromBody ?? requireStrings(request.body, ['refresh']).refresh;
-  const fromCookie = request.cookies[REFRESH_COOKIE];
-  if (fromCookie === undefined || fromCookie === '') return requireStrings(request.body, ['refresh']).refresh;
+export function refreshTokenOf(request: FastifyRequest<{ Body: RefreshBody }>, config: Config): string {
+  const fromBody = request.body.refresh;
+  if (fromBody !== undefined) return fromBody;
+  const fromCookie = config.refreshCookie ? request.cookies[REFRESH_COOKIE] : undefined;
+  if (fromCookie === undefined || fromCookie === '') throw fieldRequired('refresh');
   checkCsrf(request, config);
   return fromCookie;
 }

@@ -3,6 +3,7 @@ import { GatehouseError, isGatehouseError } from '../errors.js';
 import { authenticateAccessToken, type Authenticated } from '../sessions/authenticate-access-token.js';
 import type { SessionContext } from '../sessions/session-context.js';
 import { bearerToken } from './bearer-token.js';
+import { checkedFirst, type CheckedFirst } from './checked-first.js';
 
 const NOT_VALID = 'Given token not valid for any token type';
 
@@ -24,4 +25,16 @@ export async function requireAccessToken(ctx: SessionContext, request: FastifyRe
       },
     });
   }
+}
+
+/**
+ * The caller's access token, checked before the body or query string is read; the handler gets
+ * the caller from `.of(request)`.
+ *
+ * @example
+ * const auth = accessTokenCheck(sessions);
+ * app.post('/api/users/set_password/', { preValidation: auth.preValidation, schema }, async (request) => auth.of(request).user);
+ */
+export function accessTokenCheck(ctx: SessionContext): CheckedFirst<Authenticated> {
+  return checkedFirst('checkAccessToken', (request) => requireAccessToken(ctx, request));
 }

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import type { User } from '../store/store.js';
 import type { AppContext } from './app-context.js';
+import { checkedFirst, type CheckedFirst } from './checked-first.js';
 import { requireAccessToken } from './require-access-token.js';
 
 /**
@@ -15,4 +16,9 @@ export async function requireAdmin(ctx: AppContext, request: FastifyRequest): Pr
     throw new GatehouseError('permission_denied', 'You do not have permission to perform this action.');
   }
   return current;
+}
+
+/** The caller must be an active admin (see requireAdmin), before anything else; the handler gets the admin from `.of(request)`. */
+export function adminCheck(ctx: AppContext): CheckedFirst<User> {
+  return checkedFirst('checkAdmin', (request) => requireAdmin(ctx, request));
 }

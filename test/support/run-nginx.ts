@@ -80,7 +80,7 @@ export async function startNginx(binary: string, templatePath: string, placehold
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nginx exited: ${await logs()}`);
-      const page = await httpCall(`${baseUrl}/index.html`, { timeoutMs: 2000 }).catch(() => undefined);
+      const page = await httpCall(`${baseUrl}/index.html`, { timeoutMs: 2000, notApi: 'the demo page, from nginx\'s static root' }).catch(() => undefined);
       if (page?.status === 200) break;
       if (Date.now() > deadline) throw new Error(`nginx did not answer: ${await logs()}`);
       await sleep(100);

@@ -1,7 +1,8 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { configWith } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
-import { createRuntime, prepare, type Runtime } from '../../src/runtime.js';
+import { createRuntime, prepare, type Runtime, type RuntimeOptions } from '../../src/runtime.js';
+import { checkResponsesOf } from './check-responses.js';
 import { createTestDatabase } from './databases.js';
 
 /** Cheap argon2 for tests: the parameters are checked separately. */
@@ -15,7 +16,7 @@ export interface TestApp {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   readonly config: Config;
-  /** `app.inject` with a JSON body. */
+  /** `app.inject` with a JSON body. Like every answer of `app`, checked against the app's API description. */
   request(method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   /** Registers a user and logs in: returns the token pair. */
   login(username: string, password: string): Promise<{ access: string; refresh: string }>;
@@ -23,11 +24,11 @@ export interface TestApp {
 }
 
 /** An in-process Gatehouse on a fresh database of `dialect`, migrated and keyed. */
-export async function startTestApp(dialect: 'sqlite' | 'postgres', overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function startTestApp(dialect: 'sqlite' | 'postgres', overrides: Partial<Config> = {}, options: Pick<RuntimeOptions, 'onRoute'> = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const config = configWith({ ...FAST_HASHING, ...ABUSE_LIMITS_OFF, logLevel: 'silent', databaseUrl: database.databaseUrl, dataDir: database.dataDir, ...overrides });
   await prepare(config);
-  const runtime = await createRuntime(config, { logger: false });
+  const runtime = await checkedRuntime(config, options);
   const app = runtime.app;
   const request: TestApp['request'] = (method, url, body, headers = {}) => {
     const options: InjectOptions = { method, url, headers };
@@ -50,6 +51,23 @@ export async function startTestApp(dialect: 'sqlite' | 'postgres', overrides: Pa
       } finally {
         await database.drop();
       }
+    },
+  };
+}
+
+/**
+ * A runtime whose every answer is checked against its API description (see checkResponsesOf):
+ * `inject` throws on a violation, and `close()` throws the violations of answers to real
+ * connections. For a second process's view of a test app's database.
+ */
+export async function checkedRuntime(config: Config, options: Pick<RuntimeOptions, 'onRoute'> = {}): Promise<Runtime> {
+  const runtime = await createRuntime(config, { ...options, logger: false });
+  const checks = checkResponsesOf(runtime.app);
+  return {
+    ...runtime,
+    async close() {
+      await runtime.close();
+      checks.verify();
     },
   };
 }

@@ -3,9 +3,11 @@ import { endOtherSessions, endSession, listSessions } from '../../sessions/manag
 import { changeOwnPassword, deleteOwnAccount } from '../../users/manage-account.js';
 import type { AppContext } from '../app-context.js';
 import { clientInfo } from '../client-info.js';
-import { requireStrings } from '../read-fields.js';
 import { setRefreshCookie } from '../refresh-cookie.js';
-import { requireAccessToken } from '../require-access-token.js';
+import type { Validated } from '../request-schema.js';
+import { accessTokenCheck } from '../require-access-token.js';
+import { SESSION_ROUTE_SCHEMAS, type SESSION_ID } from '../schemas/session-schemas.js';
+import { accountRouteSchemas, type DELETE_ACCOUNT_BODY, type SET_PASSWORD_BODY } from '../schemas/user-schemas.js';
 import { sessionJson } from '../session-json.js';
 import { ME_CONTENT_TYPE, userView } from '../user-view.js';
 
@@ -15,40 +17,39 @@ import { ME_CONTENT_TYPE, userView } from '../user-view.js';
  */
 export function accountRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { sessions, users, config } = ctx;
+  const schemas = accountRouteSchemas(config);
+  const auth = accessTokenCheck(sessions);
+  const { preValidation } = auth;
 
-  app.get('/api/users/me/', async (request, reply) => {
-    const { user } = await requireAccessToken(sessions, request);
-    return reply.type(ME_CONTENT_TYPE).send(userView(user).json);
+  app.get('/api/users/me/', { schema: schemas.currentUser, preValidation }, async (request, reply) => {
+    return reply.type(ME_CONTENT_TYPE).send(userView(auth.of(request).user).json);
   });
 
-  app.post('/api/users/set_password/', async (request, reply) => {
-    const { user, claims } = await requireAccessToken(sessions, request);
-    const fields = requireStrings(request.body, ['current_password', 'new_password']);
-    await changeOwnPassword(users, user.id, claims.sid, fields.current_password, fields.new_password, clientInfo(request));
+  app.post<{ Body: Validated<typeof SET_PASSWORD_BODY> }>('/api/users/set_password/', { schema: schemas.setPassword, preValidation }, async (request, reply) => {
+    const { user, claims } = auth.of(request);
+    const { current_password: current, new_password: next } = request.body;
+    await changeOwnPassword(users, user.id, claims.sid, current, next, clientInfo(request));
     return reply.code(204).send();
   });
 
-  app.delete('/api/users/me/', async (request, reply) => {
-    const { user } = await requireAccessToken(sessions, request);
-    const { current_password: current } = requireStrings(request.body, ['current_password']);
-    await deleteOwnAccount(users, user.id, current, clientInfo(request));
+  app.delete<{ Body: Validated<typeof DELETE_ACCOUNT_BODY> }>('/api/users/me/', { schema: schemas.deleteAccount, preValidation }, async (request, reply) => {
+    await deleteOwnAccount(users, auth.of(request).user.id, request.body.current_password, clientInfo(request));
     if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
     return reply.code(204).send();
   });
 
-  app.get('/api/sessions/', async (request) => {
-    const { user, claims } = await requireAccessToken(sessions, request);
+  app.get('/api/sessions/', { schema: SESSION_ROUTE_SCHEMAS.list, preValidation }, async (request) => {
+    const { user, claims } = auth.of(request);
     return (await listSessions(sessions, user.id)).map((session) => sessionJson(session, claims.sid));
   });
 
-  app.delete<{ Params: { id: string } }>('/api/sessions/:id/', async (request, reply) => {
-    const { user } = await requireAccessToken(sessions, request);
-    await endSession(sessions, request.params.id, { ownerId: user.id, client: clientInfo(request) });
+  app.delete<{ Params: Validated<typeof SESSION_ID> }>('/api/sessions/:id/', { schema: SESSION_ROUTE_SCHEMAS.end, preValidation }, async (request, reply) => {
+    await endSession(sessions, request.params.id, { ownerId: auth.of(request).user.id, client: clientInfo(request) });
     return reply.code(204).send();
   });
 
-  app.post('/api/sessions/revoke-others/', async (request, reply) => {
-    const { user, claims } = await requireAccessToken(sessions, request);
+  app.post('/api/sessions/revoke-others/', { schema: SESSION_ROUTE_SCHEMAS.endOthers, preValidation }, async (request, reply) => {
+    const { user, claims } = auth.of(request);
     await endOtherSessions(sessions, user, claims.sid, clientInfo(request));
     return reply.code(204).send();
   });

@@ -5,15 +5,11 @@ import { introspectToken, revokeAnyToken } from '../../sessions/oauth-token-stat
 import type { AppContext } from '../app-context.js';
 import { authenticateClient } from '../client-credentials.js';
 import { failuresByAddress } from '../failure-limit.js';
+import { oauthValidatorCompiler } from '../oauth-parameters.js';
+import type { Validated } from '../request-schema.js';
+import { oauthRouteSchemas, type TOKEN_PARAMETERS } from '../schemas/oauth-schemas.js';
 
-/** RFC 6749's error shape, with our stable code beside it. */
-function tokenParameter(request: FastifyRequest): string {
-  const body = request.body;
-  const token = typeof body === 'object' && body !== null && 'token' in body ? body.token : undefined;
-  if (typeof token === 'string' && token !== '') return token;
-  const detail = 'The token parameter is required.';
-  throw new GatehouseError('invalid', detail, { body: { error: 'invalid_request', error_description: detail, detail, code: 'invalid' } });
-}
+type WithToken = { Body: Validated<typeof TOKEN_PARAMETERS> };
 
 /** A host name, IPv4 or bracketed IPv6 address, with an optional port: nothing that could bend a URL. */
 const HOST_HEADER = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
@@ -38,7 +34,7 @@ function requestBase(request: FastifyRequest): string {
  */
 export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
-
+  const schemas = oauthRouteSchemas(config);
   const configuredBase = publicBaseUrl(config);
 
   const metadata = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -61,16 +57,19 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
       access_token_signing_alg_values_supported: [...new Set([...ctx.keys().byKid.values()].map((key) => key.algorithm))],
     };
   };
-  app.get('/.well-known/oauth-authorization-server', metadata);
-  app.get('/.well-known/openid-configuration', metadata);
+  app.get('/.well-known/oauth-authorization-server', { schema: schemas.serverMetadata }, metadata);
+  app.get('/.well-known/openid-configuration', { schema: schemas.openidConfiguration }, metadata);
 
-  app.post('/oauth/revoke', async (request) => {
-    await revokeAnyToken(ctx.sessions, tokenParameter(request));
+  // RFC 6749's error shape for a missing token (see oauthValidatorCompiler).
+  const validatorCompiler = oauthValidatorCompiler;
+  app.post<WithToken>('/oauth/revoke', { schema: schemas.revoke, validatorCompiler }, async (request) => {
+    await revokeAnyToken(ctx.sessions, request.body.token);
     return {};
   });
 
   const clientFailures = failuresByAddress(ctx.counters, config.introspectionFailureLimit, 'fail-introspect');
-  app.post('/oauth/introspect', async (request, reply) => {
+  // The client is authenticated before the token parameter is read; from then on nothing is cached.
+  async function authenticateIntrospectionClient(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (config.introspectionClients.length === 0) throw new GatehouseError('permission_denied', 'Introspection is off: set GATEHOUSE_INTROSPECTION_CLIENTS.');
     await clientFailures.check(request, reply);
     try {
@@ -81,6 +80,8 @@ export function oauthRoutes(app: FastifyInstance, ctx: AppContext): void {
       throw error;
     }
     void reply.header('cache-control', 'no-store');
-    return introspectToken(ctx.sessions, tokenParameter(request));
+  }
+  app.post<WithToken>('/oauth/introspect', { schema: schemas.introspect, validatorCompiler, preValidation: authenticateIntrospectionClient }, async (request) => {
+    return introspectToken(ctx.sessions, request.body.token);
   });
 }

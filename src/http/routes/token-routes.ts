@@ -11,13 +11,15 @@ import type { AppContext } from '../app-context.js';
 import { clientInfo } from '../client-info.js';
 import { loginGuard } from '../login-guard.js';
 import { limitByAddressAndUsername } from '../rate-limits.js';
-import { requireStrings } from '../read-fields.js';
-import { checkLoginCsrf, refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
-import { requireAccessToken } from '../require-access-token.js';
+import { loginCsrfCheck, refreshTokenOf, setRefreshCookie, type RefreshBody } from '../refresh-cookie.js';
+import type { Validated } from '../request-schema.js';
+import { accessTokenCheck } from '../require-access-token.js';
+import { tokenRouteSchemas, type LOGIN_BODY, type VERIFY_BODY } from '../schemas/token-schemas.js';
 
 /** simplejwt's token endpoints, plus logout-everywhere. */
 export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
+  const schemas = tokenRouteSchemas(config);
 
   /** In cookie mode the refresh token goes into the cookie, never into the body. */
   function sendPair(reply: FastifyReply, pair: TokenPair): FastifyReply {
@@ -35,9 +37,10 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     address: config.loginAddressLimit,
     onRefused: (request, username) => ctx.sessions.audit.record({ event: 'login_failed', username, reason: 'rate_limited', client: clientInfo(request) }),
   });
-  app.post('/api/token/', { ...(loginLimit ? { preHandler: loginLimit } : {}) }, async (request, reply) => {
-    checkLoginCsrf(request, config);
-    const { username, password } = requireStrings(request.body, ['username', 'password']);
+  // The limit, then the CSRF check, before the fields are read (as DRF throttles first).
+  const beforeLogin = [loginLimit, loginCsrfCheck(config)].filter((hook) => hook !== undefined);
+  app.post<{ Body: Validated<typeof LOGIN_BODY> }>('/api/token/', { schema: schemas.login, preValidation: beforeLogin }, async (request, reply) => {
+    const { username, password } = request.body;
     await guard.check(request, reply, username);
     let pair: TokenPair;
     try {
@@ -55,7 +58,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     return sendPair(reply, pair);
   });
 
-  app.post('/api/token/refresh/', async (request, reply) => {
+  app.post<{ Body: RefreshBody }>('/api/token/refresh/', { schema: schemas.refresh }, async (request, reply) => {
     try {
       const pair = await rotateRefreshToken(ctx.sessions, refreshTokenOf(request, config), clientInfo(request));
       countRefresh('success');
@@ -66,20 +69,20 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
   });
 
-  app.post('/api/token/verify/', async (request) => {
-    const { token } = requireStrings(request.body, ['token']);
-    await checkToken(ctx.sessions, token);
+  app.post<{ Body: Validated<typeof VERIFY_BODY> }>('/api/token/verify/', { schema: schemas.verify }, async (request) => {
+    await checkToken(ctx.sessions, request.body.token);
     return {};
   });
 
-  app.post('/api/token/blacklist/', async (request, reply) => {
+  app.post<{ Body: RefreshBody }>('/api/token/blacklist/', { schema: schemas.blacklist }, async (request, reply) => {
     await blacklistRefreshToken(ctx.sessions, refreshTokenOf(request, config), clientInfo(request));
     if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
     return reply.send({});
   });
 
-  app.post('/api/token/logout-all/', async (request, reply) => {
-    const { user } = await requireAccessToken(ctx.sessions, request);
+  const auth = accessTokenCheck(ctx.sessions);
+  app.post('/api/token/logout-all/', { schema: schemas.logoutAll, preValidation: auth.preValidation }, async (request, reply) => {
+    const { user } = auth.of(request);
     await revokeAllSessions(ctx.sessions, user, clientInfo(request));
     if (config.refreshCookie) setRefreshCookie(reply, undefined, 0);
     return reply.send({});
