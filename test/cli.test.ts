@@ -38,8 +38,11 @@ for (const dialect of DIALECTS) {
 
       const list = await gatehouse(['users', 'list', '--json'], env);
       assert.equal(list.code, 0, list.stderr);
-      const users = JSON.parse(list.stdout) as Array<{ username: string; is_active: boolean }>;
+      const users = JSON.parse(list.stdout) as Array<{ username: string; is_active: boolean; last_login: string | null; date_joined: string }>;
       assert.deepEqual(users.map((u) => [u.username, u.is_active]), [['alice', false]]);
+      // Never logged in: null, as the API shows it (not the table's "-").
+      assert.equal(users[0]?.last_login, null);
+      assert.ok(!Number.isNaN(Date.parse(users[0]?.date_joined ?? '')));
       const table = await gatehouse(['users', 'list'], env);
       assert.match(table.stdout, /alice/);
     });

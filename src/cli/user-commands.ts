@@ -94,7 +94,9 @@ export async function userCommand(config: Config, args: ParsedArguments, out: (l
       return withStore(config, async (store) => {
         const users = await store.listUsers();
         if (args.flags.get('json') === true) {
-          out(JSON.stringify(users.map((u) => ({ id: u.id, username: u.username, is_active: u.isActive, is_admin: u.isAdmin, last_login: formatTime(u.lastLogin), date_joined: formatTime(u.dateJoined) }))));
+          // As the API shows them: a user who never logged in has last_login null, not the table's "-".
+          const isoTime = (epochMs: number | null) => (epochMs === null ? null : new Date(epochMs).toISOString());
+          out(JSON.stringify(users.map((u) => ({ id: u.id, username: u.username, is_active: u.isActive, is_admin: u.isAdmin, last_login: isoTime(u.lastLogin), date_joined: isoTime(u.dateJoined) }))));
           return;
         }
         out(['ID', 'USERNAME', 'ACTIVE', 'ADMIN', 'LAST LOGIN', 'JOINED'].join('\t'));
