@@ -19,7 +19,7 @@ export async function auditCommand(config: Config, args: ParsedArguments, out: (
   const since = sinceText === undefined ? undefined : parseDuration(sinceText);
   if (sinceText !== undefined && since === undefined) throw new GatehouseError('invalid', '--since takes a duration: 300, 45s, 5m, 24h or 7d');
   const event = textFlag(args, 'event');
-  if (event !== undefined && !isAuditEventName(event)) throw new GatehouseError('invalid', 'unknown --event (see the README\'s audit events)');
+  if (event !== undefined && !isAuditEventName(event)) throw new GatehouseError('invalid', 'unknown --event (see docs/admin-and-audit.md for the events)');
   const username = textFlag(args, 'user');
   return withStore(config, async (store) => {
     let userId: number | undefined;

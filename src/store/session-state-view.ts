@@ -7,7 +7,7 @@ export interface ReadTicket {
 }
 
 export interface SessionStateViewOptions {
-  /** The oldest answer served, in ms since its read started (the guarantee; see the README). */
+  /** The oldest answer served, in ms since its read started (the guarantee; see docs/deployment.md). */
   readonly maxAgeMs: number;
   /** A monotonic clock in ms; default `performance.now`. */
   readonly now?: () => number;

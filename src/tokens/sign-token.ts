@@ -43,7 +43,7 @@ function asymmetricSignature(key: SigningRingKey, spec: Exclude<AlgorithmSpec, {
 /**
  * Signs claims as a compact JWS with the ring's signing key; the header carries that key's
  * `alg` and `kid`. Signing uses node:crypto directly: jose's async WebCrypto signing measured at
- * 2–30% of it (README, "Benchmarks"); tests check every algorithm's tokens with jose too.
+ * 2–30% of it (docs/benchmarks.md); tests check every algorithm's tokens with jose too.
  *
  * Synchronous: node:crypto signs synchronously, and a promise per token measured at ~10% of an
  * HS256 signature.

@@ -10,7 +10,7 @@ const USERNAME = /^[\p{L}\p{N}_.@+-]+$/u;
 const USERNAME_MAX = 150;
 /** Longest password hashed: bounds the work one request can ask of the hasher. */
 export const PASSWORD_MAX = 1024;
-/** zxcvbn's score (0–4) a new password must reach: at least 10^6 guesses (see README). */
+/** zxcvbn's score (0–4) a new password must reach: at least 10^6 guesses (see docs/security.md). */
 const MIN_STRENGTH_SCORE = 2;
 /**
  * zxcvbn analyses only this many leading characters, and tries at most this many l33t
