@@ -141,6 +141,24 @@ describe('the API description', () => {
     }
   });
 
+  it('shows only examples that are answers it allows: each one passes the conformance check of its operation and status', () => {
+    const conformance = conformanceOf(document);
+    let examples = 0;
+    for (const { method, path, operation } of operationsOf(document)) {
+      for (const [status, response] of Object.entries(object(operation['responses'], `${method} ${path} responses`))) {
+        const content = object(response, `${method} ${path} ${status}`)['content'];
+        for (const [contentType, media] of Object.entries(isObject(content) ? content : {})) {
+          if (!isObject(media) || !('example' in media)) continue;
+          const example = media['example'];
+          const body = contentType === 'application/json' ? JSON.stringify(example) : String(example);
+          conformance.check({ method, url: path.replace(/\{[^}]+\}/g, '1'), status: Number(status), contentType, body });
+          examples += 1;
+        }
+      }
+    }
+    assert.ok(examples > 50, `${examples} examples checked`);
+  });
+
   it('asks for the bearer token exactly where the route checks one, with its 401 (and 403 for admins)', () => {
     const operations = new Map(operationsOf(document).map(({ method, path, operation }) => [`${method} ${path}`, operation]));
     let checked = 0;

@@ -76,8 +76,8 @@ const UNREADABLE_BODY: ResponseSchema = {
   content: json(ref('Error'), { detail: 'JSON parse error - Expecting a valid JSON document', code: 'parse_error' }),
 };
 
-/** An error answered in the `Error` shape. */
-export function errorResponse(description: string, example?: { detail: string; code: string }): ResponseSchema {
+/** An error answered in the `Error` shape, with an example (else the page would invent one from the code list). */
+export function errorResponse(description: string, example: { detail: string; code: string }): ResponseSchema {
   return { description, content: json(ref('Error'), example) };
 }
 
@@ -90,19 +90,19 @@ export function tooManyRequests(description: string): ResponseSchema {
 
 /** What any endpoint may answer when something fails on the server's side. */
 export const SERVER_ERRORS = {
-  500: errorResponse('An unexpected failure (`internal_error`); the server logs it.'),
+  500: errorResponse('An unexpected failure (`internal_error`); the server logs it.', { detail: 'A server error occurred.', code: 'internal_error' }),
   503: {
     description:
       'A dependency (the database) is unavailable, the request took longer than GATEHOUSE_REQUEST_TIMEOUT, too many passwords are being checked, or the server is shutting down (`service_unavailable`).',
     headers: RETRY_AFTER,
-    content: json(ref('Error')),
+    content: json(ref('Error'), { detail: 'The service is temporarily unavailable; try again shortly.', code: 'service_unavailable' }),
   },
 } as const satisfies Record<number, ResponseSchema>;
 
 /** What any endpoint that accepts a request body may answer about the body itself. */
 export const BODY_ERRORS = {
-  413: errorResponse('The body is larger than GATEHOUSE_BODY_LIMIT (`payload_too_large`).'),
-  415: errorResponse('A body that is neither JSON nor form-encoded (`unsupported_media_type`).'),
+  413: errorResponse('The body is larger than GATEHOUSE_BODY_LIMIT (`payload_too_large`).', { detail: 'Request body is too large.', code: 'payload_too_large' }),
+  415: errorResponse('A body that is neither JSON nor form-encoded (`unsupported_media_type`).', { detail: 'Unsupported media type in request.', code: 'unsupported_media_type' }),
 } as const satisfies Record<number, ResponseSchema>;
 
 /** The errors of an endpoint whose body has fields. */

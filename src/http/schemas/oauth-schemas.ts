@@ -107,7 +107,10 @@ export function oauthRouteSchemas(config: Config) {
         },
         content: json(ref('ServerMetadata')),
       },
-      400: errorResponse('No base URL is configured and the Host header is missing or not a host name (`bad_request`).'),
+      400: errorResponse('No base URL is configured and the Host header is missing or not a host name (`bad_request`).', {
+        detail: 'The Host header is missing or not a host name (or set GATEHOUSE_PUBLIC_URL).',
+        code: 'bad_request',
+      }),
       ...SERVER_ERRORS,
     },
   });
@@ -143,7 +146,10 @@ export function oauthRouteSchemas(config: Config) {
           headers: { 'WWW-Authenticate': { type: 'string', description: '`Basic realm="introspection"`.' } },
           content: json(ref('AuthenticationError'), { detail: 'Client authentication failed.', code: 'authentication_failed' }),
         },
-        403: errorResponse('Introspection is off: no GATEHOUSE_INTROSPECTION_CLIENTS (`permission_denied`).'),
+        403: errorResponse('Introspection is off: no GATEHOUSE_INTROSPECTION_CLIENTS (`permission_denied`).', {
+          detail: 'Introspection is off: set GATEHOUSE_INTROSPECTION_CLIENTS.',
+          code: 'permission_denied',
+        }),
         ...(config.introspectionFailureLimit.max > 0 ? { 429: tooManyRequests('Too many failed client authentications from this address (`rate_limited`).') } : {}),
       },
     },
