@@ -15,7 +15,7 @@ import { codeBlocks, headingAnchors, leadingJson, lineMatches, relativeLinks, sh
 import { gatehouse } from './support/run-cli.js';
 import { spawnServer, testDistDir, type SpawnedServer } from './support/spawn-server.js';
 
-// Every command and code sample in README.md and docs/*.md is run or checked here; see
+// Every command and code sample in README.md, docs/*.md and deploy/'s pages is run or checked here; see
 // docs/testing.md ("The documentation's samples") for what each kind of block gets.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,10 +31,13 @@ interface Page {
   readonly blocks: readonly CodeBlock[];
 }
 
-/** README.md and every docs/*.md, read once when the file loads (the tests are made from them). */
+/** The pages next to the deployment files: documentation too, so held to the same rule. */
+const DEPLOY_PAGES = ['deploy/README.md', 'deploy/two-node/README.md'];
+
+/** README.md, every docs/*.md and the deploy/ pages, read once when the file loads (the tests are made from them). */
 function readPages(): Page[] {
   const docs = readdirSync(path.join(ROOT, 'docs')).filter((name) => name.endsWith('.md')).sort();
-  return ['README.md', ...docs.map((name) => `docs/${name}`)].map((file) => {
+  return ['README.md', ...docs.map((name) => `docs/${name}`), ...DEPLOY_PAGES].map((file) => {
     const markdown = readFileSync(path.join(ROOT, file), 'utf8');
     return { file, markdown, blocks: codeBlocks(file, markdown) };
   });
