@@ -1,7 +1,7 @@
 /**
  * `gatehouse/client`: sign in, keep the session fresh and call APIs with the access token, in
  * browsers and Node 20+. No dependencies; talks to Gatehouse or any djangorestframework-simplejwt
- * server. See client/README.md.
+ * server. See docs/client.md.
  *
  * @example
  * import { createClient, GatehouseClientError } from 'gatehouse/client';
