@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import type { GatehouseSession } from '../client/index.js';
 import { openStore } from '../src/store/open-store.js';
 import { DIALECTS } from './support/databases.js';
 import { decodeJwt, startTestApp, type TestApp } from './support/test-app.js';
@@ -16,15 +17,6 @@ const bearer = (access: string, extra: Record<string, string> = {}): Record<stri
 interface Pair {
   readonly access: string;
   readonly refresh: string;
-}
-
-interface SessionJson {
-  readonly id: string;
-  readonly created_at: string;
-  readonly last_used_at: string;
-  readonly user_agent: string | null;
-  readonly ip: string | null;
-  readonly current: boolean;
 }
 
 interface AuditJson {
@@ -201,7 +193,7 @@ for (const dialect of DIALECTS) {
         const phone = await login(username, PASSWORD, 'Phone/2.0');
         const list = await t.request('GET', '/api/sessions/', undefined, bearer(phone.access));
         assert.equal(list.statusCode, 200);
-        const sessions = list.json<SessionJson[]>();
+        const sessions = list.json<GatehouseSession[]>();
         assert.equal(sessions.length, 2);
         assert.deepEqual(sessions.map((s) => s.user_agent), ['Phone/2.0', 'Laptop/1.0']);
         assert.deepEqual(sessions.map((s) => s.current), [true, false]);
@@ -212,7 +204,7 @@ for (const dialect of DIALECTS) {
         await sleep(5);
         const renewed = await refresh(laptop.refresh, 'Laptop/1.1');
         assert.equal(renewed.statusCode, 200);
-        const after = (await t.request('GET', '/api/sessions/', undefined, bearer(renewed.json<Pair>().access))).json<SessionJson[]>();
+        const after = (await t.request('GET', '/api/sessions/', undefined, bearer(renewed.json<Pair>().access))).json<GatehouseSession[]>();
         const laptopNow = after.find((s) => s.id === decodeJwt(laptop.access).payload['sid']);
         assert.equal(laptopNow?.user_agent, 'Laptop/1.1', 'updated at refresh');
         assert.equal(laptopNow?.current, true);
@@ -256,7 +248,7 @@ for (const dialect of DIALECTS) {
           assert.equal((await refresh(pair.refresh)).statusCode, 401);
         }
         assert.equal((await me(keep.access)).statusCode, 200);
-        const left = (await t.request('GET', '/api/sessions/', undefined, bearer(keep.access))).json<SessionJson[]>();
+        const left = (await t.request('GET', '/api/sessions/', undefined, bearer(keep.access))).json<GatehouseSession[]>();
         assert.deepEqual(left.map((s) => s.current), [true]);
       });
 
@@ -319,8 +311,8 @@ for (const dialect of DIALECTS) {
         const a = await login(username);
         const b = await login(username);
         const sessions = await t.request('GET', `/api/admin/users/${id}/sessions/`, undefined, bearer(admin.access));
-        assert.equal(sessions.json<SessionJson[]>().length, 2);
-        assert.ok(sessions.json<SessionJson[]>().every((s) => !s.current));
+        assert.equal(sessions.json<GatehouseSession[]>().length, 2);
+        assert.ok(sessions.json<GatehouseSession[]>().every((s) => !s.current));
 
         const bId = String(decodeJwt(b.access).payload['sid']);
         assert.equal((await t.request('DELETE', `/api/admin/sessions/${bId}/`, undefined, bearer(admin.access))).statusCode, 204);
